@@ -1,0 +1,37 @@
+import { GET_RECORDS_MAX_RECORDS } from '../../store/streams.js';
+import type { KinesisOperation } from './operation.js';
+
+export interface GetRecordsInput {
+  ShardIterator: string;
+  Limit?: number;
+  StreamARN?: string;
+}
+
+export const getRecords: KinesisOperation<GetRecordsInput> = {
+  name: 'GetRecords',
+  // The iterator names the stream; an ARN, when given, is what access policies see.
+  resource: (input) => input.StreamARN,
+  async handle(input, { store }) {
+    const result = await store.getRecords(input.ShardIterator, input.Limit ?? GET_RECORDS_MAX_RECORDS);
+    return {
+      Records: result.records.map((r) => ({
+        SequenceNumber: r.sequenceNumber,
+        ApproximateArrivalTimestamp: new Date(r.arrivalMs),
+        Data: r.data,
+        PartitionKey: r.partitionKey,
+        ...(r.encrypted ? { EncryptionType: 'KMS' } : {}),
+      })),
+      ...(result.nextIterator !== undefined ? { NextShardIterator: result.nextIterator } : {}),
+      MillisBehindLatest: result.millisBehindLatest,
+      ...(result.childShards
+        ? {
+            ChildShards: result.childShards.map((c) => ({
+              ShardId: c.shardId,
+              ParentShards: c.parentShards,
+              HashKeyRange: { StartingHashKey: c.startingHashKey, EndingHashKey: c.endingHashKey },
+            })),
+          }
+        : {}),
+    };
+  },
+};

@@ -1,0 +1,277 @@
+/**
+ * Collector configuration: embedded defaults < config file (`--config`, JSON) < `RIFFLE_*`
+ * environment < command-line flags. Every problem is reported with where it came from (the file
+ * and key, the variable, or the flag) and stops the start; nothing half-starts.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import type { AccessKeyConfig } from './auth.js';
+import type { ShardLimitsSetting } from './store/throughput.js';
+
+export interface CollectorConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  mqttPort: number;
+  tls?: { certFile: string; keyFile: string };
+  shardLimits: ShardLimitsSetting;
+  region: string;
+  accountId: string;
+  /** How long streams stay CREATING / UPDATING / DELETING. */
+  statusDelayMs: number;
+  shardLimit: number;
+  onDemandStreamCountLimit: number;
+  accessKeys: AccessKeyConfig[];
+  insecure: boolean;
+}
+
+export const defaultConfig: CollectorConfig = {
+  dataDir: './data',
+  host: '127.0.0.1',
+  port: 4567,
+  mqttPort: 1883,
+  shardLimits: { enabled: true, multiplier: 1 },
+  region: 'us-east-1',
+  accountId: '000000000000',
+  statusDelayMs: 500,
+  // Kinesis' default account quota is 500 shards (200 in smaller regions); an appliance is sized for 1,000.
+  shardLimit: 1000,
+  onDemandStreamCountLimit: 50,
+  accessKeys: [],
+  insecure: false,
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+  }
+}
+
+export const usage = `Usage: riffle-collector [options]
+
+Runs the Riffle collector: the Kinesis Data Streams API on a durable local store.
+
+Options (flags beat RIFFLE_* environment variables, which beat the config file):
+  --config FILE             JSON config file (env RIFFLE_CONFIG)
+  --data-dir DIR            where streams and metadata live (RIFFLE_DATA_DIR, default ./data)
+  --host ADDR               address to listen on (RIFFLE_HOST, default 127.0.0.1)
+  --port N                  API port: HTTP/1.1, HTTP/2 and TLS (RIFFLE_PORT, default 4567)
+  --mqtt-port N             MQTT port (RIFFLE_MQTT_PORT, default 1883)
+  --tls-cert FILE           PEM certificate; with --tls-key serves TLS (RIFFLE_TLS_CERT)
+  --tls-key FILE            PEM private key (RIFFLE_TLS_KEY)
+  --shard-limits on|off|X   per-shard throughput enforcement, X multiplies the Kinesis limits
+                            (RIFFLE_SHARD_LIMITS, default on)
+  --region NAME             region in ARNs (RIFFLE_REGION, default us-east-1)
+  --status-delay-ms N       how long CREATING/UPDATING/DELETING last (RIFFLE_STATUS_DELAY_MS, default 500)
+  --insecure                allow a non-loopback address without access keys (RIFFLE_INSECURE=1)
+  -h, --help                this text
+
+Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardLimits, region,
+accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, and accessKeys:
+[{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
+"resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }].
+`;
+
+const flagOptions = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'mqtt-port': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'shard-limits': { type: 'string' },
+  region: { type: 'string' },
+  'status-delay-ms': { type: 'string' },
+  insecure: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type LoadResult = { help: true } | { help: false; config: CollectorConfig };
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: flagOptions, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new ConfigError('command line', (error as Error).message);
+  }
+  const flags = parsed.values;
+  if (flags.help) return { help: true };
+
+  const config: CollectorConfig = structuredClone(defaultConfig);
+  const file = flags.config ?? env.RIFFLE_CONFIG;
+  if (file !== undefined) applyFile(config, file);
+
+  const layers: Array<[string, (name: string) => string | undefined]> = [
+    ['environment', (name) => env[`RIFFLE_${name.toUpperCase().replaceAll('-', '_')}`]],
+    ['command line', (name) => {
+      const value = flags[name as keyof typeof flags];
+      return typeof value === 'boolean' ? String(value) : value;
+    }],
+  ];
+  for (const [layer, read] of layers) {
+    const set = (name: string, apply: (value: string, source: string) => void) => {
+      const value = read(name);
+      if (value !== undefined) apply(value, layer === 'environment' ? `environment RIFFLE_${name.toUpperCase().replaceAll('-', '_')}` : `${layer} --${name}`);
+    };
+    set('data-dir', (v) => (config.dataDir = v));
+    set('host', (v, source) => (config.host = checkHost(v, source)));
+    set('port', (v, source) => (config.port = checkPort(v, source)));
+    set('mqtt-port', (v, source) => (config.mqttPort = checkPort(v, source)));
+    set('tls-cert', (v) => (config.tls = { certFile: v, keyFile: config.tls?.keyFile ?? '' }));
+    set('tls-key', (v) => (config.tls = { certFile: config.tls?.certFile ?? '', keyFile: v }));
+    set('shard-limits', (v, source) => (config.shardLimits = checkShardLimits(v, source)));
+    set('region', (v, source) => (config.region = checkRegion(v, source)));
+    set('status-delay-ms', (v, source) => (config.statusDelayMs = checkInteger(v, source, 0, 3_600_000)));
+    set('insecure', (v, source) => (config.insecure = checkBoolean(v, source)));
+  }
+  if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) {
+    throw new ConfigError('tls', 'a certificate and a key are both needed (--tls-cert and --tls-key)');
+  }
+  if (!isLoopback(config.host) && config.accessKeys.length === 0 && !config.insecure) {
+    throw new ConfigError(
+      'host',
+      `${config.host} is not a loopback address and no accessKeys are configured: refusing to serve an open API to the network. Configure accessKeys or pass --insecure.`,
+    );
+  }
+  return { help: false, config };
+}
+
+function applyFile(config: CollectorConfig, file: string): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(file, `cannot read config: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'the config must be a JSON object');
+  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure']);
+  for (const [key, value] of Object.entries(raw)) {
+    const source = `${file}: key '${key}'`;
+    if (!known.has(key)) throw new ConfigError(file, `unknown key '${key}' (known: ${[...known].join(', ')})`);
+    switch (key) {
+      case 'dataDir':
+        config.dataDir = checkString(value, source);
+        break;
+      case 'host':
+        config.host = checkHost(checkString(value, source), source);
+        break;
+      case 'port':
+        config.port = checkPort(value, source);
+        break;
+      case 'mqttPort':
+        config.mqttPort = checkPort(value, source);
+        break;
+      case 'tls': {
+        const tls = checkObject(value, source);
+        config.tls = { certFile: checkString(tls.certFile, `${source}.certFile`), keyFile: checkString(tls.keyFile, `${source}.keyFile`) };
+        break;
+      }
+      case 'shardLimits':
+        config.shardLimits = checkShardLimits(value, source);
+        break;
+      case 'region':
+        config.region = checkRegion(checkString(value, source), source);
+        break;
+      case 'accountId': {
+        const id = checkString(value, source);
+        if (!/^\d{12}$/.test(id)) throw new ConfigError(source, 'must be 12 digits');
+        config.accountId = id;
+        break;
+      }
+      case 'statusDelayMs':
+        config.statusDelayMs = checkInteger(value, source, 0, 3_600_000);
+        break;
+      case 'shardLimit':
+        config.shardLimit = checkInteger(value, source, 1, 100_000);
+        break;
+      case 'onDemandStreamCountLimit':
+        config.onDemandStreamCountLimit = checkInteger(value, source, 0, 10_000);
+        break;
+      case 'insecure':
+        config.insecure = checkBoolean(value, source);
+        break;
+      case 'accessKeys':
+        config.accessKeys = checkAccessKeys(value, source);
+        break;
+    }
+  }
+}
+
+function checkAccessKeys(value: unknown, source: string): AccessKeyConfig[] {
+  if (!Array.isArray(value)) throw new ConfigError(source, 'must be an array of access keys');
+  return value.map((item, i) => {
+    const where = `${source}[${i}]`;
+    const entry = checkObject(item, where);
+    const key: AccessKeyConfig = {
+      accessKeyId: checkString(entry.accessKeyId, `${where}.accessKeyId`),
+      secretAccessKey: checkString(entry.secretAccessKey, `${where}.secretAccessKey`),
+    };
+    if (entry.name !== undefined) key.name = checkString(entry.name, `${where}.name`);
+    if (entry.policy !== undefined) {
+      const policy = checkObject(entry.policy, `${where}.policy`);
+      key.policy = { actions: checkStringList(policy.actions, `${where}.policy.actions`), resources: checkStringList(policy.resources, `${where}.policy.resources`) };
+    }
+    return key;
+  });
+}
+
+function checkObject(value: unknown, source: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(source, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function checkString(value: unknown, source: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(source, 'must be a non-empty string');
+  return value;
+}
+
+function checkStringList(value: unknown, source: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(source, 'must be an array of strings');
+  return value as string[];
+}
+
+function checkInteger(value: unknown, source: string, min: number, max: number): number {
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(source, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function checkPort(value: unknown, source: string): number {
+  return checkInteger(value, source, 0, 65535);
+}
+
+function checkBoolean(value: unknown, source: string): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw new ConfigError(source, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function checkHost(value: string, source: string): string {
+  if (value === 'localhost' || isIP(value) !== 0) return value;
+  throw new ConfigError(source, `must be an IP address or localhost, got ${JSON.stringify(value)}`);
+}
+
+function checkRegion(value: string, source: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new ConfigError(source, `must be a region name such as us-east-1, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function checkShardLimits(value: unknown, source: string): ShardLimitsSetting {
+  if (value === 'on' || value === true) return { enabled: true, multiplier: 1 };
+  if (value === 'off' || value === false) return { enabled: false };
+  const multiplier = typeof value === 'string' ? Number(value) : value;
+  if (typeof multiplier === 'number' && Number.isFinite(multiplier) && multiplier > 0) return { enabled: true, multiplier };
+  throw new ConfigError(source, `must be on, off or a positive multiplier, got ${JSON.stringify(value)}`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

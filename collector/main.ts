@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/** riffle-collector: loads the config, opens the store, serves the API until SIGTERM/SIGINT. */
+import { readFileSync } from 'node:fs';
+import { systemClock } from '../shared/clock.js';
+import { createLogger } from '../shared/log.js';
+import { createDispatcher } from './api/dispatcher.js';
+import { createAuthenticator } from './auth.js';
+import { ConfigError, loadConfig, usage } from './config.js';
+import { startServer } from './server.js';
+import { StreamStore } from './store/streams.js';
+
+const log = createLogger('collector');
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`riffle-collector: config error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (loaded.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const { config } = loaded;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (config.tls) {
+    try {
+      tls = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+    } catch (error) {
+      process.stderr.write(`riffle-collector: config error: tls: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+  }
+
+  const store = await StreamStore.open({
+    dataDir: config.dataDir,
+    clock: systemClock,
+    region: config.region,
+    accountId: config.accountId,
+    shardLimits: config.shardLimits,
+    statusDelayMs: config.statusDelayMs,
+    shardLimit: config.shardLimit,
+    onDemandStreamCountLimit: config.onDemandStreamCountLimit,
+    log,
+  });
+  store.startBackgroundWork();
+  const startedMs = Date.now();
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    ...(tls ? { tls } : {}),
+    dispatcher: createDispatcher(store),
+    ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock) } : {}),
+    health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
+    metrics: () => store.metrics.render(),
+    log,
+  });
+  const scheme = tls ? 'https' : 'http';
+  log('listening', { api: `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`, dataDir: config.dataDir, auth: config.accessKeys.length > 0 ? 'sigv4' : 'open' });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping', { signal });
+    await server.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  log('fatal', { error: String(error), stack: (error as Error).stack });
+  process.exit(1);
+});
