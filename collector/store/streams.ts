@@ -104,6 +104,8 @@ class StreamState {
   barrier: Promise<void> | undefined;
   /** A pending status transition (CREATING → ACTIVE …). */
   timer: NodeJS.Timeout | undefined;
+  /** Settles when the pending transition has been applied. */
+  transition: Promise<void> = Promise.resolve();
 
   constructor(
     public meta: StreamMeta,
@@ -219,8 +221,8 @@ export class StreamStore {
     return runtime;
   }
 
-  private throughputMultiplier(): number {
-    return this.options.shardLimits.enabled ? this.options.shardLimits.multiplier : Number.POSITIVE_INFINITY;
+  private throughputMultiplier(): number | undefined {
+    return this.options.shardLimits.enabled ? this.options.shardLimits.multiplier : undefined;
   }
 
   private shardLog(state: StreamState, shardNumber: number): Promise<ShardLog> {
@@ -355,10 +357,14 @@ export class StreamStore {
   }
 
   private afterDelay(state: StreamState, change: () => Promise<void>): void {
+    let settle!: () => void;
+    state.transition = new Promise<void>((resolve) => (settle = resolve));
     const run = () => {
       state.timer = undefined;
-      if (this.closed) return;
-      change().catch((error) => this.options.log('status_change_failed', { stream: state.meta.name, error: String(error) }));
+      if (this.closed) return settle();
+      change()
+        .catch((error) => this.options.log('status_change_failed', { stream: state.meta.name, error: String(error) }))
+        .finally(settle);
     };
     if (this.options.statusDelayMs <= 0) {
       queueMicrotask(run);
@@ -366,6 +372,12 @@ export class StreamStore {
     }
     state.timer = setTimeout(run, this.options.statusDelayMs);
     state.timer.unref();
+  }
+
+  /** Resolves once the stream's pending status change (if any) has taken effect. */
+  async settled(ref: StreamRef): Promise<void> {
+    const state = this.streams.get(this.nameOf(ref));
+    if (state) await state.transition;
   }
 
   listStreamNames(): string[] {

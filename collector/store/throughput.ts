@@ -57,7 +57,12 @@ export class ShardThroughput {
   /** Writes refused since the last look — ON_DEMAND streams split shards that keep refusing. */
   throttledWrites = 0;
 
-  constructor(multiplier: number, nowMs: number) {
+  /** `multiplier` undefined: enforcement off, everything is admitted. */
+  constructor(
+    private readonly multiplier: number | undefined,
+    nowMs: number,
+  ) {
+    multiplier ??= 1;
     this.writeBytes = new TokenBucket(WRITE_BYTES_PER_SEC * multiplier, nowMs);
     this.writeRecords = new TokenBucket(WRITE_RECORDS_PER_SEC * multiplier, nowMs);
     this.readBytes = new TokenBucket(READ_BYTES_PER_SEC * multiplier, nowMs);
@@ -66,6 +71,7 @@ export class ShardThroughput {
 
   /** Takes allowance for one record of `bytes` (data + partition key), or refuses it whole. */
   admitWrite(bytes: number, nowMs: number): boolean {
+    if (this.multiplier === undefined) return true;
     if (!this.writeRecords.tryTake(1, nowMs)) {
       this.throttledWrites++;
       return false;
@@ -80,11 +86,13 @@ export class ShardThroughput {
 
   /** A GetRecords call is admitted while calls/s remain and the byte allowance is not overdrawn. */
   admitRead(nowMs: number): boolean {
+    if (this.multiplier === undefined) return true;
     return this.readBytes.hasAllowance(nowMs) && this.readCalls.tryTake(1, nowMs);
   }
 
   /** Charges what a GetRecords returned; a 10 MiB read overdraws and blocks reads for seconds, as AWS. */
   chargeRead(bytes: number, nowMs: number): void {
+    if (this.multiplier === undefined) return;
     this.readBytes.takeAllowingDebt(bytes, nowMs);
   }
 }

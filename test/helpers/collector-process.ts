@@ -1,0 +1,66 @@
+/**
+ * Starts the real collector (the built `dist/collector/main.js`, as devices run it) on a random
+ * port with a temp data dir, and waits for its `listening` log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const collectorEntry = join(projectRoot, 'dist', 'collector', 'main.js');
+
+export interface CollectorProcess {
+  child: ChildProcess;
+  port: number;
+  endpoint: string;
+  /** Every structured log line the process printed so far. */
+  logs: Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit: no chance to flush anything. */
+  kill(): Promise<void>;
+}
+
+export async function startCollector(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CollectorProcess> {
+  if (!existsSync(collectorEntry)) throw new Error(`${collectorEntry} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [collectorEntry, '--port', '0', '--data-dir', dataDir, '--status-delay-ms', '0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry.event === 'listening') resolve(Number(new URL(String(entry.api)).port));
+    });
+    void exited.then((code) => reject(new Error(`collector exited with ${code} before listening: ${stderr}`)));
+  });
+  return {
+    child,
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    logs,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
