@@ -81,13 +81,13 @@ describe('StreamStore data plane', () => {
     });
     const writing = Promise.all(writers);
     try {
-    while (acked.length < 500) await tick();
-    await store.splitShard({ streamName: 's' }, 'shardId-000000000000', (1n << 126n).toString());
-    await untilActive('s');
-    while (acked.length < 1500) await tick();
-    await store.mergeShards({ streamName: 's' }, 'shardId-000000000002', 'shardId-000000000003');
-    await untilActive('s');
-    while (acked.length < 2500) await tick();
+      while (acked.length < 500) await tick();
+      await store.splitShard({ streamName: 's' }, 'shardId-000000000000', (1n << 126n).toString());
+      await untilActive('s');
+      while (acked.length < 1500) await tick();
+      await store.mergeShards({ streamName: 's' }, 'shardId-000000000002', 'shardId-000000000003');
+      await untilActive('s');
+      while (acked.length < 2500) await tick();
     } finally {
       stop = true;
       await writing;
