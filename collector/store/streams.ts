@@ -384,9 +384,26 @@ export class StreamStore {
     return [...this.streams.keys()].sort();
   }
 
+  /** Every stream by name, DELETING ones included — what ListStreams shows. */
+  listStreams(): StreamMeta[] {
+    return this.listStreamNames().map((name) => this.streams.get(name)!.meta);
+  }
+
+  /** The store's clock, for answers that depend on time (trim horizons, pagination token expiry). */
+  now(): number {
+    return this.options.clock.now();
+  }
+
   /** The stream metadata that the Describe and List operations show (any status but DELETING). */
   describe(ref: StreamRef): StreamMeta {
     return this.stream(ref, { allowCreating: true }).meta;
+  }
+
+  /** The stream's metadata if it is ACTIVE; ResourceInUseException while it is CREATING or UPDATING, as control-plane changes answer. */
+  describeActive(ref: StreamRef): StreamMeta {
+    const state = this.stream(ref, { allowCreating: true });
+    this.requireActive(state);
+    return state.meta;
   }
 
   /** Shards as DescribeStream/ListShards show them, in shard-number order. */
@@ -429,6 +446,16 @@ export class StreamStore {
     await this.metadata.saveStream(next);
     state.meta = next;
     return next;
+  }
+
+  /**
+   * A settings change AWS applies asynchronously (stream encryption, warm throughput): the stream
+   * is UPDATING now; after the status delay `change` takes effect and the stream is ACTIVE again.
+   */
+  async updateMetaAfterDelay(ref: StreamRef, change: (meta: StreamMeta) => void): Promise<void> {
+    const state = this.stream(ref);
+    this.requireActive(state);
+    await this.beginUpdate(state, async () => change(state.meta));
   }
 
   async setRetention(ref: StreamRef, hours: number, direction: 'increase' | 'decrease'): Promise<void> {
@@ -541,7 +568,8 @@ export class StreamStore {
     return current;
   }
 
-  async updateStreamMode(ref: StreamRef, mode: StreamMode): Promise<void> {
+  /** `warmThroughputMiBps` applies to ON_DEMAND streams only; a stream leaving ON_DEMAND drops it. */
+  async updateStreamMode(ref: StreamRef, mode: StreamMode, warmThroughputMiBps?: number): Promise<void> {
     const state = this.stream(ref);
     this.requireActive(state);
     if (mode === 'ON_DEMAND' && state.meta.mode !== 'ON_DEMAND' && this.onDemandStreamCount() >= this.options.onDemandStreamCountLimit) {
@@ -550,6 +578,8 @@ export class StreamStore {
     await this.beginUpdate(state, async () => {
       state.meta.mode = mode;
       state.meta.modeLastUpdatedMs = this.options.clock.now();
+      if (mode === 'ON_DEMAND' && warmThroughputMiBps !== undefined) state.meta.warmThroughputMiBps = warmThroughputMiBps;
+      if (mode === 'PROVISIONED') delete state.meta.warmThroughputMiBps;
     });
   }
 
