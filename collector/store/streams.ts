@@ -301,7 +301,7 @@ export class StreamStore {
         `This request would exceed the shard limit for the account ${this.options.accountId} in ${this.options.region}. Current shard count for the account: ${open}. Limit: ${this.options.shardLimit}. Number of additional shards that would have resulted from this request: ${shardCount}. Refer to the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.`,
       );
     }
-    this.checkTagCount(input.tags ?? {}, {});
+    this.checkTagCount(input.name, input.tags ?? {}, {});
     const now = this.options.clock.now();
     const meta: StreamMeta = {
       name: input.name,
@@ -481,10 +481,14 @@ export class StreamStore {
     await this.updateMeta(ref, (meta) => (meta.retentionHours = hours));
   }
 
-  checkTagCount(adding: Record<string, string>, existing: Record<string, string>): void {
+  checkTagCount(streamName: string, adding: Record<string, string>, existing: Record<string, string>): void {
     const total = new Set([...Object.keys(existing), ...Object.keys(adding)]).size;
     if (total > MAX_TAGS_PER_STREAM) {
-      throw new AwsError('LimitExceededException', `Failed to add tags to stream because the total number of tags would exceed the limit of ${MAX_TAGS_PER_STREAM}.`);
+      // AWS answers InvalidArgumentException here (kinesalite recorded the wording).
+      throw new AwsError(
+        'InvalidArgumentException',
+        `Failed to add tags to stream ${streamName} under account ${this.options.accountId} because a given stream cannot have more than ${MAX_TAGS_PER_STREAM} tags associated with it.`,
+      );
     }
   }
 
@@ -506,7 +510,8 @@ export class StreamStore {
     const splitAt = BigInt(newStartingHashKey);
     const start = BigInt(parent.startingHashKey);
     const end = BigInt(parent.endingHashKey);
-    if (splitAt <= start || splitAt > end) {
+    // AWS: NewStartingHashKey must be greater than StartingHashKey + 1 and less than EndingHashKey.
+    if (splitAt <= start + 1n || splitAt >= end) {
       throw new AwsError(
         'InvalidArgumentException',
         `NewStartingHashKey ${newStartingHashKey} used in SplitShard() on shard ${shardId} in stream ${state.meta.name} under account ${this.options.accountId} is not both greater than one plus the shard's StartingHashKey ${start} and less than the shard's EndingHashKey ${end}.`,

@@ -419,7 +419,7 @@ describe('Kinesis control-plane operations', () => {
     await call(addTagsToStream, { StreamName: 'tagged', Tags: fill });
     expect((await call(listTagsForStream, { StreamName: 'tagged', Limit: 50 })).Tags).toHaveLength(50);
     await call(addTagsToStream, { StreamName: 'tagged', Tags: { team: 'overwriting keeps the count' } });
-    await expect(call(addTagsToStream, { StreamName: 'tagged', Tags: { one: 'too many' } })).rejects.toMatchObject({ code: 'LimitExceededException' });
+    await expect(call(addTagsToStream, { StreamName: 'tagged', Tags: { one: 'too many' } })).rejects.toMatchObject({ code: 'InvalidArgumentException' });
 
     await expect(call(listTagsForResource, { ResourceARN: `${arn}/consumer/reader:1700000000` })).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
     await expect(call(listTagsForResource, { ResourceARN: arn.replace('us-east-1', 'eu-west-1') })).rejects.toMatchObject({ code: 'ResourceNotFoundException' });

@@ -44,7 +44,7 @@ export async function addTags(store: StreamStore, ref: StreamRef, tags: Record<s
   await store.updateMeta(
     ref,
     (meta) => {
-      store.checkTagCount(tags, meta.tags);
+      store.checkTagCount(meta.name, tags, meta.tags);
       Object.assign(meta.tags, tags);
     },
     { requireActive: true },
