@@ -27,6 +27,17 @@ export interface ShardMeta {
   closedMs?: number;
 }
 
+/**
+ * A change accepted by the API and waiting out the UPDATING delay. It is persisted with the
+ * UPDATING status, so a restart in between applies it instead of losing it.
+ */
+export type PendingUpdate =
+  | { kind: 'split'; shardNumber: number; newStartingHashKey: string }
+  | { kind: 'merge'; shardNumber: number; adjacentShardNumber: number }
+  | { kind: 'scale'; targetShardCount: number }
+  | { kind: 'mode'; mode: StreamMode; warmThroughputMiBps?: number }
+  | { kind: 'settings'; encryption?: StreamMeta['encryption']; warmThroughputMiBps?: number };
+
 export interface StreamMeta {
   name: string;
   createdMs: number;
@@ -42,6 +53,7 @@ export interface StreamMeta {
   maxRecordSizeKiB: number;
   modeLastUpdatedMs?: number;
   warmThroughputMiBps?: number;
+  pendingUpdate?: PendingUpdate;
 }
 
 export interface AccountSettings {

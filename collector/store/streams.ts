@@ -21,7 +21,7 @@ import { AwsError } from '../../shared/errors.js';
 import { partitionKeyHash, uniformRanges } from '../../shared/hash-key.js';
 import { StreamMetrics } from '../metrics.js';
 import { IteratorCodec, type IteratorPosition } from './iterators.js';
-import { MetadataStore, type AccountSettings, type ShardMeta, type StreamMeta, type StreamMode } from './metadata.js';
+import { MetadataStore, type AccountSettings, type PendingUpdate, type ShardMeta, type StreamMeta, type StreamMode } from './metadata.js';
 import { sequenceNumber, shardIdFor, ordinalForShard } from './sequence-number.js';
 import { ShardLog, ShardLogClosedError, defaultShardLogOptions, type StoredRecord } from './shard-log.js';
 import { ShardThroughput, type ShardLimitsSetting } from './throughput.js';
@@ -140,6 +140,7 @@ export class StreamStore {
       store.rebuildRouting(state);
       // A transition interrupted by a restart completes now.
       if (meta.status === 'DELETING') await store.finishDelete(state);
+      else if (meta.status === 'UPDATING' && meta.pendingUpdate) await store.applyPendingUpdate(state, meta.pendingUpdate);
       else if (meta.status !== 'ACTIVE') {
         meta.status = 'ACTIVE';
         await metadata.saveStream(meta);
@@ -452,10 +453,11 @@ export class StreamStore {
    * A settings change AWS applies asynchronously (stream encryption, warm throughput): the stream
    * is UPDATING now; after the status delay `change` takes effect and the stream is ACTIVE again.
    */
-  async updateMetaAfterDelay(ref: StreamRef, change: (meta: StreamMeta) => void): Promise<void> {
+  /** Stream settings that take effect after the UPDATING delay (encryption, warm throughput). */
+  async updateSettingsAfterDelay(ref: StreamRef, settings: Omit<Extract<PendingUpdate, { kind: 'settings' }>, 'kind'>): Promise<void> {
     const state = this.stream(ref);
     this.requireActive(state);
-    await this.beginUpdate(state, async () => change(state.meta));
+    await this.beginUpdate(state, { kind: 'settings', ...settings });
   }
 
   async setRetention(ref: StreamRef, hours: number, direction: 'increase' | 'decrease'): Promise<void> {
@@ -518,7 +520,7 @@ export class StreamStore {
       );
     }
     this.checkShardLimit(1);
-    await this.beginUpdate(state, () => this.applySplit(state, parent.shardNumber, splitAt));
+    await this.beginUpdate(state, { kind: 'split', shardNumber: parent.shardNumber, newStartingHashKey: newStartingHashKey });
   }
 
   async mergeShards(ref: StreamRef, shardId: string, adjacentShardId: string): Promise<void> {
@@ -534,7 +536,7 @@ export class StreamStore {
         `Shards ${shardId} and ${adjacentShardId} in stream ${state.meta.name} under account ${this.options.accountId} are not an adjacent pair of shards eligible for merging`,
       );
     }
-    await this.beginUpdate(state, () => this.applyMerge(state, first.shardNumber, second.shardNumber));
+    await this.beginUpdate(state, { kind: 'merge', shardNumber: first.shardNumber, adjacentShardNumber: second.shardNumber });
   }
 
   /** UNIFORM_SCALING as AWS does it: splits and merges, so every new shard has real parents. */
@@ -550,26 +552,7 @@ export class StreamStore {
       );
     }
     if (targetCount > current) this.checkShardLimit(targetCount - current);
-    await this.beginUpdate(state, async () => {
-      const boundaries = uniformRanges(targetCount).map((r) => r.start);
-      // 1. Split every open shard at each target boundary strictly inside it.
-      for (const boundary of boundaries) {
-        const holder = state.meta.shards.find(
-          (s) => s.closedMs === undefined && BigInt(s.startingHashKey) < boundary && boundary <= BigInt(s.endingHashKey),
-        );
-        if (holder) await this.applySplit(state, holder.shardNumber, boundary);
-      }
-      // 2. Merge the pieces inside each target range until one shard covers it.
-      for (const range of uniformRanges(targetCount)) {
-        for (;;) {
-          const inside = state.meta.shards
-            .filter((s) => s.closedMs === undefined && BigInt(s.startingHashKey) >= range.start && BigInt(s.endingHashKey) <= range.end)
-            .sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
-          if (inside.length < 2) break;
-          await this.applyMerge(state, inside[0]!.shardNumber, inside[1]!.shardNumber);
-        }
-      }
-    });
+    await this.beginUpdate(state, { kind: 'scale', targetShardCount: targetCount });
     return current;
   }
 
@@ -580,12 +563,7 @@ export class StreamStore {
     if (mode === 'ON_DEMAND' && state.meta.mode !== 'ON_DEMAND' && this.onDemandStreamCount() >= this.options.onDemandStreamCountLimit) {
       throw new AwsError('LimitExceededException', `This request would exceed the on-demand stream count limit of ${this.options.onDemandStreamCountLimit}.`);
     }
-    await this.beginUpdate(state, async () => {
-      state.meta.mode = mode;
-      state.meta.modeLastUpdatedMs = this.options.clock.now();
-      if (mode === 'ON_DEMAND' && warmThroughputMiBps !== undefined) state.meta.warmThroughputMiBps = warmThroughputMiBps;
-      if (mode === 'PROVISIONED') delete state.meta.warmThroughputMiBps;
-    });
+    await this.beginUpdate(state, { kind: 'mode', mode, ...(warmThroughputMiBps !== undefined ? { warmThroughputMiBps } : {}) });
   }
 
   private checkShardLimit(additional: number): void {
@@ -610,25 +588,71 @@ export class StreamStore {
   }
 
   /**
-   * Marks the stream UPDATING now; after the status delay, applies `reshape` (which edits
-   * state.meta in place and seals parents) behind the put barrier, persists, and goes ACTIVE.
+   * Marks the stream UPDATING with the change persisted beside the status; after the status
+   * delay, applies it (see applyPendingUpdate) and goes ACTIVE.
    */
-  private async beginUpdate(state: StreamState, reshape: () => Promise<void>): Promise<void> {
+  private async beginUpdate(state: StreamState, update: PendingUpdate): Promise<void> {
     state.meta.status = 'UPDATING';
+    state.meta.pendingUpdate = update;
     await this.metadata.saveStream(state.meta);
-    this.afterDelay(state, async () => {
-      let release!: () => void;
-      state.barrier = new Promise<void>((resolve) => (release = resolve));
-      try {
-        await reshape();
-        state.meta.status = 'ACTIVE';
-        await this.metadata.saveStream(state.meta);
-        this.rebuildRouting(state);
-      } finally {
-        state.barrier = undefined;
-        release();
+    this.afterDelay(state, () => this.applyPendingUpdate(state, update));
+  }
+
+  /** Applies an update behind the put barrier (reshards edit state.meta in place and seal parents), persists, and goes ACTIVE. */
+  private async applyPendingUpdate(state: StreamState, update: PendingUpdate): Promise<void> {
+    let release!: () => void;
+    state.barrier = new Promise<void>((resolve) => (release = resolve));
+    try {
+      switch (update.kind) {
+        case 'split':
+          await this.applySplit(state, update.shardNumber, BigInt(update.newStartingHashKey));
+          break;
+        case 'merge':
+          await this.applyMerge(state, update.shardNumber, update.adjacentShardNumber);
+          break;
+        case 'scale':
+          await this.applyScale(state, update.targetShardCount);
+          break;
+        case 'mode':
+          state.meta.mode = update.mode;
+          state.meta.modeLastUpdatedMs = this.options.clock.now();
+          if (update.mode === 'ON_DEMAND' && update.warmThroughputMiBps !== undefined) state.meta.warmThroughputMiBps = update.warmThroughputMiBps;
+          if (update.mode === 'PROVISIONED') delete state.meta.warmThroughputMiBps;
+          break;
+        case 'settings':
+          if (update.encryption) state.meta.encryption = update.encryption;
+          if (update.warmThroughputMiBps !== undefined) state.meta.warmThroughputMiBps = update.warmThroughputMiBps;
+          break;
       }
-    });
+      state.meta.status = 'ACTIVE';
+      delete state.meta.pendingUpdate;
+      await this.metadata.saveStream(state.meta);
+      this.rebuildRouting(state);
+    } finally {
+      state.barrier = undefined;
+      release();
+    }
+  }
+
+  private async applyScale(state: StreamState, targetCount: number): Promise<void> {
+    const boundaries = uniformRanges(targetCount).map((r) => r.start);
+    // 1. Split every open shard at each target boundary strictly inside it.
+    for (const boundary of boundaries) {
+      const holder = state.meta.shards.find(
+        (s) => s.closedMs === undefined && BigInt(s.startingHashKey) < boundary && boundary <= BigInt(s.endingHashKey),
+      );
+      if (holder) await this.applySplit(state, holder.shardNumber, boundary);
+    }
+    // 2. Merge the pieces inside each target range until one shard covers it.
+    for (const range of uniformRanges(targetCount)) {
+      for (;;) {
+        const inside = state.meta.shards
+          .filter((s) => s.closedMs === undefined && BigInt(s.startingHashKey) >= range.start && BigInt(s.endingHashKey) <= range.end)
+          .sort((a, b) => (BigInt(a.startingHashKey) < BigInt(b.startingHashKey) ? -1 : 1));
+        if (inside.length < 2) break;
+        await this.applyMerge(state, inside[0]!.shardNumber, inside[1]!.shardNumber);
+      }
+    }
   }
 
   private async closeShard(state: StreamState, shardNumber: number): Promise<void> {
@@ -880,7 +904,8 @@ export class StreamStore {
     const shard = state.openShards.find((s) => s.shardNumber === hottest.shardNumber)!;
     if (shard.end - shard.start < 2n) return;
     this.options.log('on_demand_split', { stream: state.meta.name, shard: shardIdFor(shard.shardNumber), throttled: hottest.throttled });
-    await this.beginUpdate(state, () => this.applySplit(state, shard.shardNumber, shard.start + (shard.end - shard.start + 1n) / 2n));
+    const middle = shard.start + (shard.end - shard.start + 1n) / 2n;
+    await this.beginUpdate(state, { kind: 'split', shardNumber: shard.shardNumber, newStartingHashKey: middle.toString() });
   }
 }
 

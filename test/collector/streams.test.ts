@@ -160,6 +160,25 @@ describe('StreamStore data plane', () => {
     expect((await store.shardViews({ streamName: 'od' })).length).toBe(6);
   });
 
+  it('applies an accepted reshard after a restart that interrupted UPDATING', async () => {
+    await store.close();
+    store = await StreamStore.open(options({ statusDelayMs: 3_600_000 }));
+    await store.createStream({ name: 's', shardCount: 1, mode: 'PROVISIONED' });
+    await store.close();
+    store = await StreamStore.open(options({ statusDelayMs: 3_600_000 })); // CREATING completes on open
+    await store.splitShard({ streamName: 's' }, 'shardId-000000000000', (1n << 127n).toString());
+    expect(store.describe({ streamName: 's' }).status).toBe('UPDATING');
+    await store.close();
+    store = await StreamStore.open(options());
+    expect(store.describe({ streamName: 's' }).status).toBe('ACTIVE');
+    const shards = await store.shardViews({ streamName: 's' });
+    expect(shards.map((s) => [s.shardId, s.parentShardId, s.endingSequenceNumber !== undefined])).toEqual([
+      ['shardId-000000000000', undefined, true],
+      ['shardId-000000000001', 'shardId-000000000000', false],
+      ['shardId-000000000002', 'shardId-000000000000', false],
+    ]);
+  });
+
   it('rejects forged and expired iterators with the AWS error codes', async () => {
     await store.createStream({ name: 's', shardCount: 1, mode: 'PROVISIONED' });
     await untilActive('s');

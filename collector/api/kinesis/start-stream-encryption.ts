@@ -18,7 +18,7 @@ export const startStreamEncryption: KinesisOperation<StreamEncryptionInput> = {
     const ref = streamRef(input);
     store.describeActive(ref);
     // "Starting encryption is an asynchronous operation": UPDATING, then ACTIVE with encryption on.
-    await store.updateMetaAfterDelay(ref, (meta) => (meta.encryption = { type: 'KMS', keyId: input.KeyId }));
+    await store.updateSettingsAfterDelay(ref, { encryption: { type: 'KMS', keyId: input.KeyId } });
     return {};
   },
 };

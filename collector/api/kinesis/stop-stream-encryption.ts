@@ -9,7 +9,7 @@ export const stopStreamEncryption: KinesisOperation<StreamEncryptionInput> = {
     const ref = streamRef(input);
     store.describeActive(ref);
     // "Stopping encryption is an asynchronous operation": UPDATING, then ACTIVE with encryption off.
-    await store.updateMetaAfterDelay(ref, (meta) => (meta.encryption = { type: 'NONE' }));
+    await store.updateSettingsAfterDelay(ref, { encryption: { type: 'NONE' } });
     return {};
   },
 };

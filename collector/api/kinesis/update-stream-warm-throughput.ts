@@ -16,7 +16,7 @@ export const updateStreamWarmThroughput: KinesisOperation<UpdateStreamWarmThroug
     const meta = store.describeActive(ref);
     checkWarmThroughput(store, meta.mode, input.WarmThroughputMiBps);
     const current = meta.warmThroughputMiBps ?? 0;
-    await store.updateMetaAfterDelay(ref, (next) => (next.warmThroughputMiBps = input.WarmThroughputMiBps));
+    await store.updateSettingsAfterDelay(ref, { warmThroughputMiBps: input.WarmThroughputMiBps });
     return {
       StreamARN: store.streamArn(meta.name),
       StreamName: meta.name,
