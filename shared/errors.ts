@@ -26,6 +26,8 @@ export const errorCodes = {
   RequestEntityTooLargeException: 413,
   InternalFailure: 500,
   ServiceUnavailable: 503,
+  // a request body that did not arrive in time (RFC 9110 §15.5.9)
+  RequestTimeoutException: 408,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

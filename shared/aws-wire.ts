@@ -1,0 +1,131 @@
+/**
+ * Bodies of the AWS JSON 1.1 and CBOR 1.1 protocols, the two wire formats Kinesis and Firehose
+ * speak. Inside Riffle a blob is a Buffer and a timestamp a Date; this module is the one place
+ * that turns them into wire values and back.
+ *
+ * JSON 1.1: blobs are base64 strings and timestamps epoch seconds with a millisecond fraction
+ * (`1506440188.749`, what the AWS SDKs write and parse). Decoding leaves them as strings and
+ * numbers: only the operation's request shape knows which member is a blob or a timestamp.
+ *
+ * CBOR 1.1 (the AWS SDK for Java's default for Kinesis): blobs are byte strings and timestamps
+ * tag 1 around an integer count of epoch MILLISECONDS. RFC 8949 §3.4.2 says tag 1 counts
+ * seconds, but the Java SDKs (v1 and v2) write and read milliseconds and the service answers
+ * the same way (aws/aws-sdk-java-v2#4661, #184; localstack#11286 had to match it), so we follow
+ * AWS, not the RFC. Decoding therefore yields Buffers and Dates directly.
+ */
+import { Decoder, Encoder, Tag, type Options as CborOptions } from 'cbor-x';
+import { AwsError, type ErrorCode } from './errors.js';
+
+export type WireProtocol = 'json' | 'cbor';
+
+export const jsonContentType = 'application/x-amz-json-1.1';
+export const cborContentType = 'application/x-amz-cbor-1.1';
+
+/**
+ * Request media types and their protocol. `application/x-amz-json-1.0` and `application/json`
+ * carry the same JSON bodies; clients such as curl scripts send them.
+ */
+const protocolByMediaType: ReadonlyMap<string, WireProtocol> = new Map([
+  [jsonContentType, 'json'],
+  ['application/x-amz-json-1.0', 'json'],
+  ['application/json', 'json'],
+  [cborContentType, 'cbor'],
+]);
+
+/** The media type of a Content-Type header, lower-cased and without parameters. */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** The wire protocol a Content-Type selects, or undefined when it selects none. */
+export function wireProtocolOf(contentType: string | undefined): WireProtocol | undefined {
+  return protocolByMediaType.get(mediaTypeOf(contentType));
+}
+
+// `int64AsNumber` (honoured by cbor-x, missing from its typings): the Java SDK writes timestamps
+// as 8-byte integers, which cbor-x would otherwise decode as BigInts that its Date tag rejects.
+const cborDecoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as CborOptions);
+// `tagUint8Array: false`: a Uint8Array is a plain byte string, not cbor-x's typed-array tag 64.
+const cborEncoder = new Encoder({ useRecords: false, tagUint8Array: false });
+
+/**
+ * Decodes a request body into the operation's input. An empty body is an empty structure (AWS
+ * answers it with SerializationException; SDKs always send `{}`, so accepting it only spares
+ * hand-written clients). Anything else that is not a structure — malformed bytes, `[]`, `"x"`,
+ * `null` — is AWS's `SerializationException`, which AWS sends without a message.
+ */
+export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = protocol === 'json' ? JSON.parse(body.toString('utf8')) : fromCborWire(cborDecoder.decode(body));
+  } catch {
+    throw new AwsError('SerializationException', '');
+  }
+  if (!isStructure(value)) throw new AwsError('SerializationException', '');
+  return value;
+}
+
+/** Encodes an operation's output; `undefined` (an operation without output) is an empty body. */
+export function encodeAwsBody(value: unknown, protocol: WireProtocol): Buffer {
+  if (value === undefined) return Buffer.alloc(0);
+  return protocol === 'json' ? Buffer.from(JSON.stringify(toJsonWire(value)), 'utf8') : cborEncoder.encode(toCborWire(value));
+}
+
+/** `{"__type": code, "message": message}`; AWS leaves `message` out when it has none. */
+export function encodeAwsError(code: ErrorCode, message: string, protocol: WireProtocol): Buffer {
+  return encodeAwsBody(message === '' ? { __type: code } : { __type: code, message }, protocol);
+}
+
+function isStructure(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof Date);
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function toJsonWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toJsonWire);
+  if (typeof value === 'object' && value !== null && isPlainObject(value)) {
+    const wire: Record<string, unknown> = {};
+    for (const [name, member] of Object.entries(value)) {
+      if (member !== undefined) wire[name] = toJsonWire(member);
+    }
+    return wire;
+  }
+  return value;
+}
+
+function toCborWire(value: unknown): unknown {
+  if (value instanceof Date) return new Tag(BigInt(value.getTime()), 1);
+  if (Array.isArray(value)) return value.map(toCborWire);
+  if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && isPlainObject(value)) {
+    const wire: Record<string, unknown> = {};
+    for (const [name, member] of Object.entries(value)) {
+      if (member !== undefined) wire[name] = toCborWire(member);
+    }
+    return wire;
+  }
+  return value;
+}
+
+/**
+ * cbor-x reads tag 1 as RFC 8949 seconds (`new Date(value * 1000)`); AWS meant milliseconds,
+ * so every Date it produced is 1000 times too far from the epoch. Exact: value * 1000 stays an
+ * integer below 2^53 for any date before the year 2243.
+ */
+function fromCborWire(value: unknown): unknown {
+  if (value instanceof Date) return new Date(value.getTime() / 1000);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) value[index] = fromCborWire(value[index]);
+    return value;
+  }
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && isPlainObject(value)) {
+    for (const name of Object.keys(value)) value[name] = fromCborWire(value[name]);
+  }
+  return value;
+}

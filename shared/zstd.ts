@@ -1,0 +1,274 @@
+/**
+ * Zstandard (RFC 8878) for request bodies and spool files, on zstd-codec 0.1.5: zstd compiled to
+ * WebAssembly, so it runs on any device Node runs on without a native build.
+ *
+ * The constraint that shapes this module: the wasm instance has a fixed 16 MiB memory, about
+ * 11 MiB of heap after its static data, and it cannot grow. An allocation past that aborts the
+ * instance (it prints "OOM" and throws). So:
+ *  - compression cuts the input into independent frames (a concatenation of frames is one valid
+ *    zstd stream, RFC 8878 §3.1), small enough that source, destination and the compression
+ *    context fit the heap at every level;
+ *  - decompression first walks the frame and block headers in JavaScript, refusing frames whose
+ *    window would not fit before the decoder tries to allocate it, then feeds the streaming
+ *    decoder one block at a time, counting the output so `maxBytes` stops a zip bomb within
+ *    one block (128 KiB) of the limit;
+ *  - each call runs synchronously once the module is ready, so two calls never hold decoder
+ *    state in the heap at the same time;
+ *  - an instance that aborts anyway is dropped and a fresh one is made on the next call.
+ *
+ * We use the raw embind classes from `zstd-codec/lib/module.js` rather than the package's
+ * `Streaming` helper because the helper hides the decoder's output until the end, so it can
+ * neither enforce a limit nor avoid copying into a growing buffer. The package is pinned.
+ */
+import { createRequire } from 'node:module';
+
+export type ZstdErrorCode =
+  /** Not zstd, truncated, or failing its checksum. */
+  | 'ZSTD_CORRUPT'
+  /** Valid zstd that this decoder cannot hold: a window above `maxWindowBytes`, a dictionary. */
+  | 'ZSTD_UNSUPPORTED'
+  /** The decompressed data would exceed the caller's `maxBytes`. */
+  | 'ZSTD_TOO_LARGE'
+  /** The wasm instance ran out of memory; it has been discarded. */
+  | 'ZSTD_OUT_OF_MEMORY';
+
+export class ZstdError extends Error {
+  constructor(
+    readonly code: ZstdErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ZstdError';
+  }
+}
+
+/**
+ * Frame input sizes that fit the heap, measured with zstd-codec 0.1.5: a 1 MiB frame compresses
+ * at levels 1–9 and runs out of memory from level 10 up, where the match finders' tables grow;
+ * 512 KiB frames compress at every level up to 22.
+ */
+const maxFrameInputBytes = 1024 * 1024;
+const maxFrameInputBytesAboveLevel9 = 512 * 1024;
+
+/**
+ * Largest decoder window accepted: 8 MiB, the window of level 19 (windowLog 23) that the CLI
+ * writes when it compresses a stream of unknown size; decoding it fits the heap. `--ultra`
+ * levels and `--long` use 128 MiB windows and are refused rather than aborting the instance.
+ */
+export const maxWindowBytes = 8 * 1024 * 1024;
+
+export async function zstdCompress(data: Buffer, level = 3): Promise<Buffer> {
+  if (!Number.isInteger(level) || level < 1 || level > 22) throw new RangeError(`zstd level must be an integer 1..22, got ${level}`);
+  const frameInputBytes = level <= 9 ? maxFrameInputBytes : maxFrameInputBytesAboveLevel9;
+  return withWasm((wasm) => {
+    const frames: Uint8Array[] = [];
+    let offset = 0;
+    do {
+      frames.push(compressFrame(wasm, data.subarray(offset, offset + frameInputBytes), level));
+      offset += frameInputBytes;
+    } while (offset < data.length);
+    return Buffer.concat(frames);
+  });
+}
+
+/**
+ * Decompresses one or more concatenated frames (skippable frames are skipped). Throws
+ * `ZstdError` — `ZSTD_TOO_LARGE` as soon as the output passes `maxBytes`.
+ */
+export async function zstdDecompress(data: Buffer, maxBytes: number): Promise<Buffer> {
+  const units = decoderUnits(data);
+  if (units.length === 0) return Buffer.alloc(0);
+  return withWasm((wasm) => {
+    const chunks: Uint8Array[] = [];
+    let produced = 0;
+    const collect = (chunk: Uint8Array): void => {
+      produced += chunk.length;
+      if (produced <= maxBytes) chunks.push(chunk);
+    };
+    const decoder = new wasm.ZstdDecompressStreamBinding();
+    try {
+      if (!decoder.begin()) throw new ZstdError('ZSTD_OUT_OF_MEMORY', 'zstd decoder could not be created');
+      for (const unit of units) {
+        if (!decoder.transform(unit, collect)) throw new ZstdError('ZSTD_CORRUPT', 'zstd data is corrupt');
+        if (produced > maxBytes) throw new ZstdError('ZSTD_TOO_LARGE', `zstd data decompresses to more than ${maxBytes} bytes`);
+      }
+      if (!decoder.end(collect)) throw new ZstdError('ZSTD_CORRUPT', 'zstd data is corrupt');
+    } finally {
+      decoder.delete();
+    }
+    return Buffer.concat(chunks, produced);
+  });
+}
+
+// ---- the wasm module -------------------------------------------------------------------------
+
+interface WasmVector {
+  resize(size: number, fill: number): void;
+  delete(): void;
+}
+
+type OutputCallback = (chunk: Uint8Array) => void;
+
+/** The embind surface of zstd-codec's binding that we use (see cpp/src/binding in its repo). */
+interface ZstdWasm {
+  VectorU8: new () => WasmVector;
+  ZstdCodec: new () => { compressBound(size: number): number; compress(dest: WasmVector, src: WasmVector, level: number): number; delete(): void };
+  ZstdDecompressStreamBinding: new () => {
+    begin(): boolean;
+    /** Copies `chunk` into the heap; calls back with copies of each output buffer. */
+    transform(chunk: Uint8Array, onOutput: OutputCallback): boolean;
+    end(onOutput: OutputCallback): boolean;
+    delete(): void;
+  };
+  cloneToVector(dest: WasmVector, src: Uint8Array): void;
+  cloneAsTypedArray(src: WasmVector): Uint8Array;
+}
+
+const requireCommonJs = createRequire(import.meta.url);
+/**
+ * Boxed: the Emscripten module object has a `then` method that calls back synchronously with
+ * itself, so resolving a promise with the bare module would recurse forever.
+ */
+let wasmInstance: Promise<{ wasm: ZstdWasm }> | undefined;
+
+function loadWasm(): Promise<{ wasm: ZstdWasm }> {
+  wasmInstance ??= new Promise((resolve) => {
+    const zstdModule = requireCommonJs('zstd-codec/lib/module.js') as { run(onReady: (wasm: ZstdWasm) => void): void };
+    zstdModule.run((wasm) => resolve({ wasm }));
+  });
+  return wasmInstance;
+}
+
+async function withWasm<T>(work: (wasm: ZstdWasm) => T): Promise<T> {
+  const { wasm } = await loadWasm();
+  try {
+    return work(wasm);
+  } catch (error) {
+    if (error instanceof ZstdError) throw error;
+    // Emscripten's abort() throws a string such as "abort(OOM)"; the instance may have leaked
+    // heap on the way out, so replace it.
+    wasmInstance = undefined;
+    throw new ZstdError('ZSTD_OUT_OF_MEMORY', `zstd ran out of wasm memory: ${String(error)}`);
+  }
+}
+
+function compressFrame(wasm: ZstdWasm, input: Uint8Array, level: number): Uint8Array {
+  const source = new wasm.VectorU8();
+  const destination = new wasm.VectorU8();
+  const codec = new wasm.ZstdCodec();
+  try {
+    wasm.cloneToVector(source, input);
+    destination.resize(codec.compressBound(input.length), 0);
+    // The simple API writes the frame content size, so decoders can size their window to it.
+    const size = codec.compress(destination, source, level);
+    if (size < 0) throw new ZstdError('ZSTD_OUT_OF_MEMORY', 'zstd compression failed');
+    destination.resize(size, 0);
+    return wasm.cloneAsTypedArray(destination);
+  } finally {
+    codec.delete();
+    destination.delete();
+    source.delete();
+  }
+}
+
+// ---- frame walking (RFC 8878 §3.1) ----------------------------------------------------------
+
+const zstdMagic = 0xfd2fb528;
+const skippableMagicMask = 0xfffffff0;
+const skippableMagic = 0x184d2a50;
+const blockSizeMax = 128 * 1024; // RFC 8878 §3.1.1.2: Block_Maximum_Size is at most 128 KiB
+const blockHeaderBytes = 3;
+const checksumBytes = 4;
+
+/**
+ * Splits `data` into the byte ranges to hand the decoder, one per block: the first block of a
+ * frame carries the frame header, the last carries the checksum. Feeding whole blocks matters:
+ * the binding drains the decoder only while it has input left, so output that a call could not
+ * flush would be lost at the end; a single block never produces more than one output buffer.
+ */
+function decoderUnits(data: Buffer): Uint8Array[] {
+  const units: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < data.length) {
+    need(data, offset, 4);
+    const magic = data.readUInt32LE(offset);
+    if ((magic & skippableMagicMask) >>> 0 === skippableMagic) {
+      need(data, offset, 8);
+      offset += 8 + data.readUInt32LE(offset + 4);
+      if (offset > data.length) throw corrupt('truncated skippable frame');
+      continue;
+    }
+    if (magic !== zstdMagic) throw corrupt('not a zstd frame');
+    offset = walkFrame(data, offset, units);
+  }
+  return units;
+}
+
+/** Appends the frame's units; returns the offset after the frame. */
+function walkFrame(data: Buffer, frameStart: number, units: Uint8Array[]): number {
+  let offset = frameStart + 4;
+  need(data, offset, 1);
+  const descriptor = data[offset]!;
+  offset += 1;
+  const contentSizeFlag = descriptor >> 6;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  const hasChecksum = (descriptor & 0x04) !== 0;
+  const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 0x03]!;
+  if ((descriptor & 0x08) !== 0) throw corrupt('reserved bit set in frame header');
+  if (dictionaryIdBytes > 0) throw new ZstdError('ZSTD_UNSUPPORTED', 'zstd frames that need a dictionary are not supported');
+
+  let windowSize = 0;
+  if (!singleSegment) {
+    need(data, offset, 1);
+    const windowDescriptor = data[offset]!;
+    offset += 1;
+    const windowBase = 2 ** (10 + (windowDescriptor >> 3));
+    windowSize = windowBase + (windowBase / 8) * (windowDescriptor & 0x07);
+  }
+  const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag]!;
+  need(data, offset, contentSizeBytes);
+  if (singleSegment) windowSize = readContentSize(data, offset, contentSizeBytes);
+  offset += contentSizeBytes;
+  if (windowSize > maxWindowBytes) {
+    throw new ZstdError('ZSTD_UNSUPPORTED', `zstd window of ${windowSize} bytes exceeds the supported ${maxWindowBytes}`);
+  }
+  const blockMaximum = Math.min(windowSize, blockSizeMax);
+
+  let unitStart = frameStart;
+  for (;;) {
+    need(data, offset, blockHeaderBytes);
+    const header = data.readUIntLE(offset, blockHeaderBytes);
+    const lastBlock = (header & 1) === 1;
+    const blockType = (header >> 1) & 0x03;
+    const blockSize = header >>> 3;
+    if (blockType === 3) throw corrupt('reserved block type');
+    if (blockSize > blockMaximum) throw corrupt('block larger than the frame allows');
+    offset += blockHeaderBytes + (blockType === 1 ? 1 : blockSize); // RLE blocks hold one byte
+    if (lastBlock && hasChecksum) offset += checksumBytes;
+    if (offset > data.length) throw corrupt('truncated frame');
+    units.push(data.subarray(unitStart, offset));
+    unitStart = offset;
+    if (lastBlock) return offset;
+  }
+}
+
+function readContentSize(data: Buffer, offset: number, bytes: number): number {
+  switch (bytes) {
+    case 1:
+      return data[offset]!;
+    case 2:
+      return data.readUInt16LE(offset) + 256; // RFC 8878 §3.1.1.1.4: the 2-byte form is offset by 256
+    case 4:
+      return data.readUInt32LE(offset);
+    default:
+      return Number(data.readBigUInt64LE(offset));
+  }
+}
+
+function need(data: Buffer, offset: number, bytes: number): void {
+  if (offset + bytes > data.length) throw corrupt('truncated frame');
+}
+
+function corrupt(reason: string): ZstdError {
+  return new ZstdError('ZSTD_CORRUPT', `zstd data is corrupt: ${reason}`);
+}
