@@ -8,8 +8,19 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout's root, from test/helpers/ (vitest) or dist/test/helpers/ (compiled benchmarks). */
+export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 export const collectorEntry = join(projectRoot, 'dist', 'collector', 'main.js');
+
+function findProjectRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
 
 export interface CollectorProcess {
   child: ChildProcess;
