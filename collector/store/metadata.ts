@@ -25,6 +25,8 @@ export interface ShardMeta {
   createdMs: number;
   /** Set when a reshard closed the shard; its log takes no more appends. */
   closedMs?: number;
+  /** With closedMs: the ordinal of its last record (−1 when it had none). */
+  lastOrdinal?: number;
 }
 
 /**

@@ -106,6 +106,15 @@ class StreamState {
   timer: NodeJS.Timeout | undefined;
   /** Settles when the pending transition has been applied. */
   transition: Promise<void> = Promise.resolve();
+  /** Metadata writes, one at a time: level may reorder concurrent puts of one key. */
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Persists the stream's metadata as it is when the write runs, after earlier writes. */
+  persist(metadata: MetadataStore): Promise<void> {
+    const write = this.saving.then(() => metadata.saveStream(this.meta));
+    this.saving = write.catch(() => undefined);
+    return write;
+  }
 
   constructor(
     public meta: StreamMeta,
@@ -200,10 +209,10 @@ export class StreamStore {
     throw new AwsError('InvalidArgumentException', 'Either StreamName or StreamARN must be provided.');
   }
 
-  private stream(ref: StreamRef, options: { allowCreating?: boolean } = {}): StreamState {
+  private stream(ref: StreamRef, options: { allowCreating?: boolean; allowDeleting?: boolean } = {}): StreamState {
     const name = this.nameOf(ref);
     const state = this.streams.get(name);
-    if (!state || state.meta.status === 'DELETING' || (state.meta.status === 'CREATING' && !options.allowCreating)) {
+    if (!state || (state.meta.status === 'DELETING' && !options.allowDeleting) || (state.meta.status === 'CREATING' && !options.allowCreating)) {
       throw new AwsError('ResourceNotFoundException', `Stream ${name} under account ${this.options.accountId} not found.`);
     }
     return state;
@@ -328,14 +337,14 @@ export class StreamStore {
     this.streams.set(meta.name, state);
     this.rebuildRouting(state);
     try {
-      await this.metadata.saveStream(meta);
+      await state.persist(this.metadata);
     } catch (error) {
       this.streams.delete(meta.name);
       throw error;
     }
     this.afterDelay(state, async () => {
       state.meta.status = 'ACTIVE';
-      await this.metadata.saveStream(state.meta);
+      await state.persist(this.metadata);
     });
   }
 
@@ -345,7 +354,7 @@ export class StreamStore {
       throw new AwsError('ResourceInUseException', `Stream ${state.meta.name} under account ${this.options.accountId} not ACTIVE, instead in state CREATING`);
     }
     state.meta.status = 'DELETING';
-    await this.metadata.saveStream(state.meta);
+    await state.persist(this.metadata);
     this.afterDelay(state, () => this.finishDelete(state));
   }
 
@@ -395,9 +404,9 @@ export class StreamStore {
     return this.options.clock.now();
   }
 
-  /** The stream metadata that the Describe and List operations show (any status but DELETING). */
+  /** The stream metadata that the Describe and List operations show, in any status. */
   describe(ref: StreamRef): StreamMeta {
-    return this.stream(ref, { allowCreating: true }).meta;
+    return this.stream(ref, { allowCreating: true, allowDeleting: true }).meta;
   }
 
   /** The stream's metadata if it is ACTIVE; ResourceInUseException while it is CREATING or UPDATING, as control-plane changes answer. */
@@ -408,14 +417,12 @@ export class StreamStore {
   }
 
   /** Shards as DescribeStream/ListShards show them, in shard-number order. */
-  async shardViews(ref: StreamRef): Promise<ShardView[]> {
-    const state = this.stream(ref, { allowCreating: true });
-    const views: ShardView[] = [];
-    for (const meta of [...state.meta.shards].sort((a, b) => a.shardNumber - b.shardNumber)) views.push(await this.shardView(state, meta));
-    return views;
+  shardViews(ref: StreamRef): ShardView[] {
+    const state = this.stream(ref, { allowCreating: true, allowDeleting: true });
+    return [...state.meta.shards].sort((a, b) => a.shardNumber - b.shardNumber).map((meta) => this.shardView(meta));
   }
 
-  private async shardView(state: StreamState, meta: ShardMeta): Promise<ShardView> {
+  private shardView(meta: ShardMeta): ShardView {
     const view: ShardView = {
       meta,
       shardId: shardIdFor(meta.shardNumber),
@@ -423,10 +430,7 @@ export class StreamStore {
     };
     if (meta.parentShardNumber !== undefined) view.parentShardId = shardIdFor(meta.parentShardNumber);
     if (meta.adjacentParentShardNumber !== undefined) view.adjacentParentShardId = shardIdFor(meta.adjacentParentShardNumber);
-    if (meta.closedMs !== undefined) {
-      const log = await this.shardLog(state, meta.shardNumber);
-      view.endingSequenceNumber = sequenceNumber(meta.shardNumber, Math.max(0, log.committedOrdinal - 1));
-    }
+    if (meta.closedMs !== undefined) view.endingSequenceNumber = sequenceNumber(meta.shardNumber, Math.max(0, meta.lastOrdinal ?? 0));
     return view;
   }
 
@@ -442,11 +446,9 @@ export class StreamStore {
   async updateMeta(ref: StreamRef, change: (meta: StreamMeta) => void, options: { requireActive?: boolean } = {}): Promise<StreamMeta> {
     const state = this.stream(ref, { allowCreating: !options.requireActive });
     if (options.requireActive) this.requireActive(state);
-    const next = structuredClone(state.meta);
-    change(next);
-    await this.metadata.saveStream(next);
-    state.meta = next;
-    return next;
+    change(state.meta);
+    await state.persist(this.metadata);
+    return state.meta;
   }
 
   /**
@@ -594,7 +596,7 @@ export class StreamStore {
   private async beginUpdate(state: StreamState, update: PendingUpdate): Promise<void> {
     state.meta.status = 'UPDATING';
     state.meta.pendingUpdate = update;
-    await this.metadata.saveStream(state.meta);
+    await state.persist(this.metadata);
     this.afterDelay(state, () => this.applyPendingUpdate(state, update));
   }
 
@@ -626,7 +628,7 @@ export class StreamStore {
       }
       state.meta.status = 'ACTIVE';
       delete state.meta.pendingUpdate;
-      await this.metadata.saveStream(state.meta);
+      await state.persist(this.metadata);
       this.rebuildRouting(state);
     } finally {
       state.barrier = undefined;
@@ -661,6 +663,7 @@ export class StreamStore {
     log.sealForAppends();
     await log.close(); // drains in-flight appends, so the ending ordinal is final
     meta.closedMs = this.options.clock.now();
+    meta.lastOrdinal = log.committedOrdinal - 1;
   }
 
   private async applySplit(state: StreamState, parentNumber: number, splitAt: bigint): Promise<void> {
@@ -879,7 +882,7 @@ export class StreamStore {
       }
       if (expired.length > 0 && state.meta.status === 'ACTIVE') {
         state.meta.shards = state.meta.shards.filter((s) => !expired.includes(s.shardNumber));
-        await this.metadata.saveStream(state.meta);
+        await state.persist(this.metadata);
         for (const shardNumber of expired) {
           const runtime = state.shards.get(shardNumber);
           state.shards.delete(shardNumber);

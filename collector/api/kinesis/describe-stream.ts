@@ -17,7 +17,7 @@ export const describeStream: KinesisOperation<DescribeStreamInput> = {
     const ref = streamRef(input);
     const meta = store.describe(ref);
     // A stream shows no shards until it is ACTIVE, as on AWS.
-    const shards = meta.status === 'CREATING' ? [] : await retainedShards(store, ref);
+    const shards = meta.status === 'CREATING' ? [] : retainedShards(store, ref);
     const after = input.ExclusiveStartShardId;
     const following = after === undefined ? shards : shards.filter((shard) => shard.shardId > after);
     const limit = Math.min(input.Limit ?? MAX_SHARDS_PER_PAGE, MAX_SHARDS_PER_PAGE);
@@ -50,9 +50,9 @@ export function streamDescription(store: StreamStore, meta: StreamMeta) {
  * A stream's shards in shard-ID order, without expired ones — closed shards whose records all
  * passed the retention period are not listed (ListShards API reference).
  */
-export async function retainedShards(store: StreamStore, ref: StreamRef): Promise<ShardView[]> {
+export function retainedShards(store: StreamStore, ref: StreamRef): ShardView[] {
   const trimHorizon = store.now() - store.describe(ref).retentionHours * 3600_000;
-  return (await store.shardViews(ref)).filter((shard) => shard.meta.closedMs === undefined || shard.meta.closedMs >= trimHorizon);
+  return store.shardViews(ref).filter((shard) => shard.meta.closedMs === undefined || shard.meta.closedMs >= trimHorizon);
 }
 
 export function shardToWire(shard: ShardView) {

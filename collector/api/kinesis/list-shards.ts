@@ -52,7 +52,7 @@ export const listShards: KinesisOperation<ListShardsInput> = {
     if (meta.status === 'CREATING') {
       throw new AwsError('ResourceInUseException', `Stream ${meta.name} under account ${store.accountId} not ACTIVE, instead in state CREATING`);
     }
-    const selected = selectShards(await retainedShards(store, ref), selection, meta, store.now());
+    const selected = selectShards(retainedShards(store, ref), selection, meta, store.now());
     const following = afterShardId === undefined ? selected : selected.filter((shard) => shard.shardId > afterShardId);
     const limit = Math.min(input.MaxResults ?? MAX_SHARDS_PER_PAGE, MAX_SHARDS_PER_PAGE);
     const page = following.slice(0, limit);
