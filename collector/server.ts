@@ -268,11 +268,11 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
       reply(res, 200, responseContentType, encodeAwsBody(output, protocol));
     } catch (error) {
       if (error instanceof ClientWentAway) return;
-      replyError(req, res, error, protocol, responseContentType, requestId, target);
+      await replyError(req, res, error, protocol, responseContentType, requestId, target);
     }
   }
 
-  function replyError(req: ApiRequest, res: ApiResponse, error: unknown, protocol: WireProtocol, contentType: string, requestId: string, target: string): void {
+  async function replyError(req: ApiRequest, res: ApiResponse, error: unknown, protocol: WireProtocol, contentType: string, requestId: string, target: string): Promise<void> {
     if (!(error instanceof AwsError)) {
       options.log('api.internal-error', { requestId, target, error: String(error), stack: (error as Error | undefined)?.stack });
     }
@@ -281,6 +281,10 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
     // reset that could swallow the answer); an HTTP/2 stream is simply ended (RFC 9113 §8.1).
     const bodyLeftUnread = code === 'RequestEntityTooLargeException' || code === 'RequestTimeoutException';
     if (code === 'RequestTimeoutException' && !(req instanceof http2.Http2ServerRequest)) res.setHeader('connection', 'close');
+    // A client that sent `Connection: close` has its socket closed right after the response; if
+    // its body is still arriving, the kernel answers with a reset that can swallow the 413. So
+    // read the rest first, for a bounded time.
+    if (code === 'RequestEntityTooLargeException' && req instanceof http.IncomingMessage && !req.complete) await discardBody(req, DISCARD_BODY_MS);
     reply(res, status, contentType, encodeAwsError(code, message, protocol));
     // With NO_ERROR the reset waits until the response is sent.
     if (bodyLeftUnread && req instanceof http2.Http2ServerRequest) req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
@@ -337,6 +341,22 @@ function headersAsTransmitted(req: ApiRequest): Record<string, string | string[]
     headers[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
   }
   return headers;
+}
+
+/** How long an oversized HTTP/1.1 body is read and dropped before the 413 goes out. */
+const DISCARD_BODY_MS = 10_000;
+
+function discardBody(req: http.IncomingMessage, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
 }
 
 /**
