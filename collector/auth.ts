@@ -48,11 +48,10 @@ export interface AccessKeyConfig {
 export interface Identity {
   accessKeyId: string;
   name: string;
+  /** As IAM names the user in AccessDenied messages: arn:aws:iam::<account>:user/<name>. */
+  userArn: string;
   policy: AccessPolicy | undefined;
 }
-
-/** The account every collector resource lives in, as it appears in IAM user ARNs. */
-const collectorAccountId = '000000000000';
 
 /** The credential scope must name a service the collector speaks. */
 const acceptedServices = new Set(['kinesis', 'firehose']);
@@ -91,7 +90,8 @@ interface SignatureClaim {
   securityToken: string | undefined;
 }
 
-export function createAuthenticator(keys: AccessKeyConfig[], clock: Clock): (req: SignableRequest) => Identity {
+/** `accountId`: the account the collector's resources live in (config `accountId`). */
+export function createAuthenticator(keys: AccessKeyConfig[], clock: Clock, accountId = '000000000000'): (req: SignableRequest) => Identity {
   const keysById = new Map<string, AccessKeyConfig>();
   for (const key of keys) {
     if (keysById.has(key.accessKeyId)) throw new Error(`access key ${key.accessKeyId} is configured twice`);
@@ -132,7 +132,8 @@ export function createAuthenticator(keys: AccessKeyConfig[], clock: Clock): (req
     // Collector keys are long-term keys: no session token can belong to them.
     if (claim.securityToken !== undefined) throw new AwsError('UnrecognizedClientException', messages.invalidToken);
 
-    return { accessKeyId, name: key.name ?? accessKeyId, policy: key.policy };
+    const name = key.name ?? accessKeyId;
+    return { accessKeyId, name, userArn: `arn:aws:iam::${accountId}:user/${name}`, policy: key.policy };
   };
 }
 
@@ -361,7 +362,7 @@ export function authorize(identity: Identity | undefined, action: string, resour
   const onResource = resourceArn === undefined ? '' : ` on resource: ${resourceArn}`;
   throw new AwsError(
     'AccessDeniedException',
-    `User: arn:aws:iam::${collectorAccountId}:user/${identity.name} is not authorized to perform: ${action}${onResource} ` +
+    `User: ${identity.userArn} is not authorized to perform: ${action}${onResource} ` +
       `because no identity-based policy allows the ${action} action`,
   );
 }

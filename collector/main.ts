@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     port: config.port,
     ...(tls ? { tls } : {}),
     dispatcher: createDispatcher(store),
-    ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock) } : {}),
+    ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
     metrics: () => store.metrics.render(),
     log,

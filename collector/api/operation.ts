@@ -8,9 +8,10 @@
  * objects in AWS PascalCase, with Buffers for blobs and Dates for timestamps — the server
  * encodes those for the wire protocol.
  */
+import type { WireProtocol } from '../../shared/aws-wire.js';
 import type { Identity } from '../auth.js';
 
-export type WireProtocol = 'json' | 'cbor';
+export type { WireProtocol };
 
 export interface ApiCall {
   /** `X-Amz-Target`, e.g. `Kinesis_20131202.PutRecords`. */

@@ -150,12 +150,12 @@ describe('verifying SigV4 requests', () => {
 
   it('accepts a request signed by the AWS SDK signer and names its key', async () => {
     const identity = authenticate(await smithySign(putRecordRequest()));
-    expect(identity).toEqual({ accessKeyId: 'AKIARIFFLEOPS0000001', name: 'ops', policy: undefined });
+    expect(identity).toEqual({ accessKeyId: 'AKIARIFFLEOPS0000001', name: 'ops', userArn: 'arn:aws:iam::000000000000:user/ops', policy: undefined });
   });
 
   it('names a key without a name by its access key id, and carries its policy', async () => {
     const identity = authenticate(await smithySign(putRecordRequest(), { credentials: deviceKey }));
-    expect(identity).toEqual({ accessKeyId: deviceKey.accessKeyId, name: deviceKey.accessKeyId, policy: deviceKey.policy });
+    expect(identity).toEqual({ accessKeyId: deviceKey.accessKeyId, name: deviceKey.accessKeyId, userArn: `arn:aws:iam::000000000000:user/${deviceKey.accessKeyId}`, policy: deviceKey.policy });
   });
 
   it('accepts a request signed by signRequest', () => {
@@ -419,7 +419,7 @@ describe('createAuthenticator', () => {
 
 describe('authorize', () => {
   const streamArn = 'arn:aws:kinesis:eu-west-1:000000000000:stream/device-7';
-  const identityWith = (policy: Identity['policy']): Identity => ({ accessKeyId: 'AKIA', name: 'fleet', policy });
+  const identityWith = (policy: Identity['policy']): Identity => ({ accessKeyId: 'AKIA', name: 'fleet', userArn: 'arn:aws:iam::000000000000:user/fleet', policy });
 
   it('allows everything when the API runs open', () => {
     expect(errorCodeOf(() => authorize(undefined, 'kinesis:DeleteStream', streamArn))).toBe('no error');

@@ -206,7 +206,7 @@ describe('collector HTTP server', () => {
         authenticate(req): Identity {
           signed.push(req);
           if (req.headers['x-test-unsigned'] !== undefined) throw new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-          return { accessKeyId: 'AKIDTEST', name: 'tester', policy: undefined };
+          return { accessKeyId: 'AKIDTEST', name: 'tester', userArn: 'arn:aws:iam::000000000000:user/tester', policy: undefined };
         },
       }),
     );
@@ -240,7 +240,7 @@ describe('collector HTTP server', () => {
         }
         expect(first.headers['x-amzn-requestid']).not.toBe(second.headers['x-amzn-requestid']);
         expect(lastCall()).toMatchObject({ target: 'Kinesis_20131202.ListStreams', protocol: 'json', requestId: second.headers['x-amzn-requestid'] });
-        expect(lastCall().identity).toEqual({ accessKeyId: 'AKIDTEST', name: 'tester', policy: undefined });
+        expect(lastCall().identity).toMatchObject({ accessKeyId: 'AKIDTEST', name: 'tester', policy: undefined });
       } finally {
         agent.destroy();
       }
