@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { AccessKeyConfig } from './auth.js';
+import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
 import type { ShardLimitsSetting } from './store/throughput.js';
+
+export { ConfigError };
 
 export interface CollectorConfig {
   dataDir: string;
@@ -42,14 +45,6 @@ export const defaultConfig: CollectorConfig = {
   insecure: false,
 };
 
-export class ConfigError extends Error {
-  constructor(
-    readonly source: string,
-    message: string,
-  ) {
-    super(`${source}: ${message}`);
-  }
-}
 
 export const usage = `Usage: riffle-collector [options]
 
@@ -221,48 +216,16 @@ function checkAccessKeys(value: unknown, source: string): AccessKeyConfig[] {
   });
 }
 
-function checkObject(value: unknown, source: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(source, 'must be an object');
-  return value as Record<string, unknown>;
-}
-
-function checkString(value: unknown, source: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(source, 'must be a non-empty string');
-  return value;
-}
-
-function checkStringList(value: unknown, source: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(source, 'must be an array of strings');
-  return value as string[];
-}
-
-function checkInteger(value: unknown, source: string, min: number, max: number): number {
-  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(source, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
-
 function checkPort(value: unknown, source: string): number {
   return checkInteger(value, source, 0, 65535);
 }
 
-function checkBoolean(value: unknown, source: string): boolean {
-  if (value === true || value === 'true' || value === '1') return true;
-  if (value === false || value === 'false' || value === '0') return false;
-  throw new ConfigError(source, `must be true or false, got ${JSON.stringify(value)}`);
-}
 
 function checkHost(value: string, source: string): string {
   if (value === 'localhost' || isIP(value) !== 0) return value;
   throw new ConfigError(source, `must be an IP address or localhost, got ${JSON.stringify(value)}`);
 }
 
-function checkRegion(value: string, source: string): string {
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new ConfigError(source, `must be a region name such as us-east-1, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 function checkShardLimits(value: unknown, source: string): ShardLimitsSetting {
   if (value === 'on' || value === true) return { enabled: true, multiplier: 1 };
