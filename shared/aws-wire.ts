@@ -15,6 +15,7 @@
  */
 import { Decoder, Encoder, Tag, type Options as CborOptions } from 'cbor-x';
 import { AwsError, type ErrorCode } from './errors.js';
+import { encodeJson, parseJsonBuffer } from './json-buffer.js';
 
 export type WireProtocol = 'json' | 'cbor';
 
@@ -58,7 +59,7 @@ export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<stri
   if (body.length === 0) return {};
   let value: unknown;
   try {
-    value = protocol === 'json' ? JSON.parse(body.toString('utf8')) : fromCborWire(cborDecoder.decode(body));
+    value = protocol === 'json' ? parseJsonBuffer(body) : fromCborWire(cborDecoder.decode(body));
   } catch {
     throw new AwsError('SerializationException', '');
   }
@@ -69,7 +70,7 @@ export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<stri
 /** Encodes an operation's output; `undefined` (an operation without output) is an empty body. */
 export function encodeAwsBody(value: unknown, protocol: WireProtocol): Buffer {
   if (value === undefined) return Buffer.alloc(0);
-  return protocol === 'json' ? Buffer.from(JSON.stringify(toJsonWire(value)), 'utf8') : cborEncoder.encode(toCborWire(value));
+  return protocol === 'json' ? encodeJson(value, toJsonScalar) : cborEncoder.encode(toCborWire(value));
 }
 
 /** `{"__type": code, "message": message}`; AWS leaves `message` out when it has none. */
@@ -86,17 +87,10 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-function toJsonWire(value: unknown): unknown {
+/** Blobs travel as base64 and timestamps as epoch seconds in AWS JSON 1.1. */
+function toJsonScalar(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Date) return value.getTime() / 1000;
-  if (Array.isArray(value)) return value.map(toJsonWire);
-  if (typeof value === 'object' && value !== null && isPlainObject(value)) {
-    const wire: Record<string, unknown> = {};
-    for (const [name, member] of Object.entries(value)) {
-      if (member !== undefined) wire[name] = toJsonWire(member);
-    }
-    return wire;
-  }
   return value;
 }
 

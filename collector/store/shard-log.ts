@@ -84,8 +84,11 @@ interface SparseIndex {
 }
 
 interface PendingAppend {
-  frames: Buffer[];
-  bytes: number;
+  /** The call's frames, back to back. */
+  frames: Buffer;
+  /** Where each frame starts in `frames`. */
+  starts: number[];
+  arrivalMs: number;
   firstOrdinal: number;
   resolve: (firstOrdinal: number) => void;
   reject: (error: unknown) => void;
@@ -150,19 +153,13 @@ export class ShardLog {
   append(entries: readonly AppendEntry[]): Promise<number> {
     if (this.sealedForAppends) return Promise.reject(new ShardLogClosedError());
     if (this.failure) return Promise.reject(this.failure);
-    let arrivalMs = Math.max(this.options.now(), this.lastArrivalMs);
+    const arrivalMs = Math.max(this.options.now(), this.lastArrivalMs);
     this.lastArrivalMs = arrivalMs;
-    const frames: Buffer[] = [];
-    let bytes = 0;
-    for (const entry of entries) {
-      const frame = encodeFrame(entry, arrivalMs);
-      frames.push(frame);
-      bytes += frame.length;
-    }
+    const { frames, starts } = encodeFrames(entries, arrivalMs);
     const firstOrdinal = this.assignedOrdinal;
     this.assignedOrdinal += entries.length;
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ frames, bytes, firstOrdinal, resolve, reject });
+      this.pending.push({ frames, starts, arrivalMs, firstOrdinal, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -195,14 +192,14 @@ export class ShardLog {
     const buffers: Buffer[] = [];
     let offset = startSize;
     let ordinal = batch[0]!.firstOrdinal;
-    const newOffsets: Array<[number, number, number]> = [];
+    const newOffsets: Array<[number, number]> = [];
     for (const p of batch) {
-      for (const frame of p.frames) {
-        if ((ordinal - active.base) % INDEX_INTERVAL === 0) newOffsets.push([ordinal, offset, frame.readDoubleLE(8)]);
-        buffers.push(frame);
-        offset += frame.length;
+      for (const start of p.starts) {
+        if ((ordinal - active.base) % INDEX_INTERVAL === 0) newOffsets.push([offset + start, p.arrivalMs]);
         ordinal++;
       }
+      buffers.push(p.frames);
+      offset += p.frames.length;
     }
     try {
       await writeAllAt(handle, buffers, startSize);
@@ -219,17 +216,13 @@ export class ShardLog {
       }
       throw error;
     }
-    for (const [, entryOffset, time] of newOffsets) {
+    for (const [entryOffset, time] of newOffsets) {
       index.offsets.push(entryOffset);
       index.times.push(time);
     }
     index.size = offset;
-    const lastFrame = batch[batch.length - 1]!.frames;
-    const lastTime = lastFrame.length > 0 ? lastFrame[lastFrame.length - 1]!.readDoubleLE(8) : undefined;
-    if (active.firstArrivalMs === undefined && batch[0]!.frames.length > 0) {
-      active.firstArrivalMs = batch[0]!.frames[0]!.readDoubleLE(8);
-    }
-    if (lastTime !== undefined) active.lastArrivalMs = lastTime;
+    active.firstArrivalMs ??= batch[0]!.arrivalMs;
+    active.lastArrivalMs = batch[batch.length - 1]!.arrivalMs;
     active.end = ordinal;
     this.committed = ordinal;
   }
@@ -485,18 +478,29 @@ function indexPath(dir: string, base: number): string {
   return join(dir, `${String(base).padStart(20, '0')}.idx`);
 }
 
-function encodeFrame(entry: AppendEntry, arrivalMs: number): Buffer {
-  const keyBytes = Buffer.byteLength(entry.partitionKey, 'utf8');
-  const bodyLength = BODY_FIXED_BYTES + keyBytes + entry.data.length;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
-  frame.writeUInt32LE(bodyLength, 0);
-  frame.writeDoubleLE(arrivalMs, 8);
-  frame.writeUInt8(entry.encrypted ? 1 : 0, 16);
-  frame.writeUInt16LE(keyBytes, 17);
-  frame.write(entry.partitionKey, 19, keyBytes, 'utf8');
-  entry.data.copy(frame, 19 + keyBytes);
-  frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
-  return frame;
+/** Encodes a call's records as consecutive frames in one buffer (one allocation per call). */
+function encodeFrames(entries: readonly AppendEntry[], arrivalMs: number): { frames: Buffer; starts: number[] } {
+  const keyBytes = entries.map((entry) => Buffer.byteLength(entry.partitionKey, 'utf8'));
+  let total = 0;
+  entries.forEach((entry, i) => (total += FRAME_HEADER_BYTES + BODY_FIXED_BYTES + keyBytes[i]! + entry.data.length));
+  const frames = Buffer.allocUnsafe(total);
+  const starts: number[] = [];
+  let at = 0;
+  entries.forEach((entry, i) => {
+    const keyLength = keyBytes[i]!;
+    const bodyLength = BODY_FIXED_BYTES + keyLength + entry.data.length;
+    starts.push(at);
+    frames.writeUInt32LE(bodyLength, at);
+    frames.writeDoubleLE(arrivalMs, at + 8);
+    frames.writeUInt8(entry.encrypted ? 1 : 0, at + 16);
+    frames.writeUInt16LE(keyLength, at + 17);
+    frames.write(entry.partitionKey, at + 19, keyLength, 'utf8');
+    entry.data.copy(frames, at + 19 + keyLength);
+    const bodyStart = at + FRAME_HEADER_BYTES;
+    frames.writeUInt32LE(crc32(frames.subarray(bodyStart, bodyStart + bodyLength)), at + 4);
+    at = bodyStart + bodyLength;
+  });
+  return { frames, starts };
 }
 
 interface DecodedFrame {
