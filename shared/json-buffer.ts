@@ -153,38 +153,51 @@ class BufferJsonParser {
 }
 
 const PIECE_CHARS = 64 * 1024;
+/** Arrays longer than this are written element by element; shorter ones in one JSON.stringify. */
+const WHOLE_ARRAY_ELEMENTS = 64;
 
 /**
- * JSON text of `value` as one Buffer, built from 64 KiB pieces. `replacer` maps values (Buffers
- * to base64, Dates to epoch seconds, …) as JSON.stringify's would; undefined members are left out.
+ * JSON text of `value` as one Buffer, built from 64 KiB pieces. `toScalar` maps values (Buffers
+ * to base64, Dates to epoch seconds) before JSON.stringify sees them; undefined members
+ * are left out, as JSON.stringify does. Large arrays (GetRecords' Records) are written one
+ * element per JSON.stringify call, so no string ever grows past a piece.
  */
-export function encodeJson(value: unknown, replacer: (value: unknown) => unknown): Buffer {
+export function encodeJson(value: unknown, toScalar: (value: unknown) => unknown): Buffer {
+  // Map Buffers and Dates first, then stringify without a replacer: V8's fast path.
+  const mapDeep = (item: unknown): unknown => {
+    const mapped = toScalar(item);
+    if (mapped !== item) return mapped;
+    if (Array.isArray(item)) return item.map(mapDeep);
+    if (isPlainStructure(item)) {
+      const copy: Record<string, unknown> = {};
+      for (const key of Object.keys(item)) copy[key] = mapDeep(item[key]);
+      return copy;
+    }
+    return item;
+  };
+  const stringify = (item: unknown): string | undefined => JSON.stringify(mapDeep(item)) as string | undefined;
   const pieces: Buffer[] = [];
-  let pending = '';
+  let pending: string[] = [];
+  let pendingChars = 0;
   const write = (text: string) => {
-    pending += text;
-    if (pending.length >= PIECE_CHARS) {
-      pieces.push(Buffer.from(pending, 'utf8'));
-      pending = '';
+    pending.push(text);
+    pendingChars += text.length;
+    if (pendingChars >= PIECE_CHARS) {
+      pieces.push(Buffer.from(pending.join(''), 'utf8'));
+      pending = [];
+      pendingChars = 0;
     }
   };
-  /** Writes a value the replacer has already mapped. */
   const visit = (item: unknown): void => {
-    if (Array.isArray(item)) {
+    if (Array.isArray(item) && item.length > WHOLE_ARRAY_ELEMENTS) {
       write('[');
-      for (let i = 0; i < item.length; i++) {
-        if (i > 0) write(',');
-        const element = replacer(item[i]);
-        // JSON.stringify writes null for array elements it cannot represent.
-        if (element === undefined || typeof element === 'function' || typeof element === 'symbol') write('null');
-        else visit(element);
-      }
+      for (let i = 0; i < item.length; i++) write((i > 0 ? ',' : '') + (stringify(item[i]) ?? 'null'));
       write(']');
-    } else if (typeof item === 'object' && item !== null) {
+    } else if (isPlainStructure(item)) {
       write('{');
       let first = true;
       for (const key of Object.keys(item)) {
-        const member = replacer((item as Record<string, unknown>)[key]);
+        const member = item[key];
         if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
         write(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
         first = false;
@@ -192,11 +205,16 @@ export function encodeJson(value: unknown, replacer: (value: unknown) => unknown
       }
       write('}');
     } else {
-      write(JSON.stringify(item) ?? 'null');
+      write(stringify(item) ?? 'null');
     }
   };
-  visit(replacer(value));
-  if (pieces.length === 0) return Buffer.from(pending, 'utf8');
-  pieces.push(Buffer.from(pending, 'utf8'));
-  return Buffer.concat(pieces);
+  visit(value);
+  pieces.push(Buffer.from(pending.join(''), 'utf8'));
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+function isPlainStructure(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
