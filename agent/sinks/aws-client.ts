@@ -1,0 +1,309 @@
+/**
+ * The HTTP side both sinks share: one AWS JSON 1.1 call (`POST /`, `X-Amz-Target`), zstd-compressed
+ * when the endpoint is a Riffle collector, SigV4-signed, over keep-alive HTTP/1.1 or HTTPS, with
+ * bounded timeouts — and the mapping of whole-call failures to `retry` or `error`.
+ *
+ * Riffle or AWS? Decided by `compression` (see SinkOptions): `auto` treats a host ending in
+ * amazonaws.com, amazonaws.com.cn or api.aws as AWS and anything else as a Riffle collector.
+ * AWS takes no compressed request bodies, a collector takes zstd (and gzip).
+ *
+ * Whole-call failures:
+ *  - no answer (refused, reset, DNS, TLS, timeout) → `retry`;
+ *  - 5xx, 408, and the transient codes below → `retry`; 429 and the throttling codes → `retry`
+ *    with `throttled`;
+ *  - every other 4xx (ValidationException, AccessDeniedException, ResourceNotFoundException,
+ *    InvalidSignatureException, UnrecognizedClientException, …) → `error`, coded with the AWS
+ *    `__type`;
+ *  - except a signature refused because the device's clock is off (a Pi has no real-time clock
+ *    and boots before NTP has set it): the server's `Date` header gives the offset, later
+ *    requests are signed with the corrected time — as the AWS SDKs do — and the call is `retry`.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ConfigError } from '../../shared/config-values.js';
+import { decodeAwsBody, encodeAwsBody, jsonContentType } from '../../shared/aws-wire.js';
+import { signRequest } from '../../shared/sigv4.js';
+import { zstdCompress, type ZstdError } from '../../shared/zstd.js';
+import type { Compression } from '../config.js';
+import { resolveCredentials, type CredentialsSource } from './credentials.js';
+import { sinkErrorCodes, type ErrorOutcome, type RetryOutcome, type SinkContext, type SinkOptions } from './sink.js';
+
+export type AwsService = 'kinesis' | 'firehose';
+
+const DEFAULT_MAX_CONNECTIONS = 4;
+// The AWS SDK for Java's connection timeout, which the Kinesis Agent inherits, is 10 s.
+const DEFAULT_CONNECT_TIMEOUT_MILLIS = 10_000;
+// 5 MiB over a slow uplink (1 Mbit/s ≈ 45 s) must fit; a hung call must not hold a batch for long.
+const DEFAULT_REQUEST_TIMEOUT_MILLIS = 60_000;
+// A PutRecords answer for 500 records is about 60 KB; far more than that is not an AWS answer,
+// and reading it all would cost a 512 MB device memory for nothing.
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+// SigV4: AWS refuses a request signed more than 5 minutes away from its clock.
+const ALLOWED_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** The service asks us to slow down. */
+const throttlingErrorCodes = new Set([
+  'ProvisionedThroughputExceededException', // Kinesis: shard or stream write quota
+  'ThrottlingException', // API call rate
+  'LimitExceededException', // Kinesis: request-rate limits
+  'KMSThrottlingException', // Kinesis: the stream's KMS key is rate-limited
+  'ServiceUnavailableException', // Firehose: "Slow down." when the delivery stream's quota is hit
+  'TooManyRequestsException',
+]);
+
+/** Failures of the moment that the same request may get past later. */
+const transientErrorCodes = new Set([
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'RequestTimeoutException',
+  // A session token ran out; the shared credentials file is re-read when it is rewritten, so the
+  // next attempt may carry a fresh one.
+  'ExpiredTokenException',
+]);
+
+/** Codes AWS services use for a signature outside the allowed clock skew. */
+const clockSkewErrorCodes = new Set(['InvalidSignatureException', 'RequestExpired', 'RequestTimeTooSkewed', 'RequestInTheFuture', 'SignatureDoesNotMatch']);
+
+export function defaultEndpoint(service: AwsService, region: string): string {
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://${service}.${region}.${domain}`;
+}
+
+export function isAwsHost(hostname: string): boolean {
+  return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i.test(hostname);
+}
+
+export function compressesBodies(compression: Compression, endpoint: URL): boolean {
+  return compression === 'zstd' || (compression === 'auto' && !isAwsHost(endpoint.hostname));
+}
+
+export type AwsCallResult = { ok: true; output: Record<string, unknown> } | { ok: false; failure: RetryOutcome | ErrorOutcome };
+
+interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A failure before a complete answer arrived; `code` is one of sinkErrorCodes. */
+class TransportError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class AwsJsonClient {
+  readonly endpoint: URL;
+  private readonly compressed: boolean;
+  private readonly credentials: CredentialsSource | undefined;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly connectTimeoutMillis: number;
+  private readonly requestTimeoutMillis: number;
+  private readonly maxConnections: number;
+  /** Server time minus our clock, learned from a clock-skew refusal. */
+  private clockOffsetMs = 0;
+
+  constructor(
+    private readonly service: AwsService,
+    private readonly options: SinkOptions,
+    private readonly context: SinkContext,
+  ) {
+    const endpointKey = `${service}.endpoint`;
+    try {
+      this.endpoint = new URL(options.endpoint ?? defaultEndpoint(service, options.region));
+    } catch {
+      throw new ConfigError(endpointKey, `is not a URL: ${JSON.stringify(options.endpoint)}`);
+    }
+    if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') {
+      throw new ConfigError(endpointKey, `must be an http:// or https:// URL, got ${JSON.stringify(options.endpoint)}`);
+    }
+    this.compressed = compressesBodies(options.compression ?? 'auto', this.endpoint);
+    this.credentials = resolveCredentials(options.credentials, context.env);
+    if (this.credentials === undefined && isAwsHost(this.endpoint.hostname)) {
+      throw new ConfigError(
+        'credentials',
+        `${this.endpoint.host} needs AWS credentials: set awsAccessKeyId and awsSecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials`,
+      );
+    }
+    const isTls = this.endpoint.protocol === 'https:';
+    this.transport = isTls ? https : http;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const agentOptions = { keepAlive: true, maxSockets: this.maxConnections };
+    this.agent = isTls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.connectTimeoutMillis = options.connectTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MILLIS;
+    this.requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS;
+  }
+
+  /** One call of `target` (e.g. `Kinesis_20131202.PutRecords`); never rejects. */
+  async call(target: string, input: Record<string, unknown>): Promise<AwsCallResult> {
+    const json = encodeAwsBody(input, 'json');
+    let body: Buffer;
+    try {
+      body = this.compressed ? await zstdCompress(json) : json;
+    } catch (error) {
+      // zstdCompress fails only with ZSTD_OUT_OF_MEMORY, and replaces the wasm instance when it
+      // does, so a later attempt can succeed.
+      const { code, message } = error as ZstdError;
+      return { ok: false, failure: { kind: 'retry', code, message, throttled: false } };
+    }
+    const headers: Record<string, string> = {
+      host: this.endpoint.host,
+      'content-type': jsonContentType,
+      'x-amz-target': target,
+      ...(this.compressed ? { 'content-encoding': 'zstd' } : {}),
+    };
+    const signedAt = this.context.clock.now() + this.clockOffsetMs;
+    const signature = this.credentials
+      ? signRequest(
+          { method: 'POST', path: this.endpoint.pathname, query: '', headers, body },
+          this.credentials.current(),
+          { region: this.options.region, service: this.service },
+          new Date(signedAt),
+        )
+      : {};
+    let answer: HttpAnswer;
+    try {
+      answer = await this.exchange(body, { ...headers, ...signature, 'content-length': String(body.length) });
+    } catch (error) {
+      const code = error instanceof TransportError ? error.code : sinkErrorCodes.network;
+      const message = error instanceof TransportError ? error.message : describeSystemError(error);
+      return { ok: false, failure: { kind: 'retry', code, message, throttled: false } };
+    }
+    if (answer.status === 200) {
+      try {
+        return { ok: true, output: decodeAwsBody(answer.body, 'json') };
+      } catch {
+        return { ok: false, failure: badResponse(`HTTP 200 with a body that is not a JSON structure (${answer.body.length} bytes)`) };
+      }
+    }
+    return { ok: false, failure: this.classifyFailure(answer, signedAt) };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private classifyFailure(answer: HttpAnswer, signedAt: number): RetryOutcome | ErrorOutcome {
+    const { code, message } = readAwsError(answer);
+    if (clockSkewErrorCodes.has(code)) {
+      const serverTime = Date.parse(String(answer.headers.date));
+      if (Number.isFinite(serverTime) && Math.abs(serverTime - signedAt) > ALLOWED_CLOCK_SKEW_MS) {
+        this.clockOffsetMs = serverTime - this.context.clock.now();
+        return { kind: 'retry', code, message: `${message} (clock off by ${this.clockOffsetMs} ms; signing with the server's time from now on)`, throttled: false };
+      }
+    }
+    if (throttlingErrorCodes.has(code) || answer.status === 429) return { kind: 'retry', code, message, throttled: true };
+    if (transientErrorCodes.has(code) || answer.status >= 500 || answer.status === 408) return { kind: 'retry', code, message, throttled: false };
+    return { kind: 'error', code, message };
+  }
+
+  /**
+   * Sends the request, and sends it again on another connection when a reused keep-alive
+   * connection is reset before any answer: the server's idle timeout crossed our request and it
+   * dropped the connection unanswered (a race Node documents for keep-alive agents). That is
+   * part of delivering the request once, not a retry of the call; should the server instead
+   * have died after storing the records, the resend is a duplicate, never a loss.
+   */
+  private async exchange(body: Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
+    // Each stale connection is destroyed as it is found, so at worst every pooled one is tried.
+    for (let attempt = 0; attempt <= this.maxConnections; attempt++) {
+      const answer = await this.exchangeOnce(body, headers);
+      if (answer !== 'stale-connection') return answer;
+    }
+    throw new TransportError(sinkErrorCodes.network, `every kept-alive connection to ${this.endpoint.host} had been closed by the server`);
+  }
+
+  private exchangeOnce(body: Buffer, headers: Record<string, string>): Promise<HttpAnswer | 'stale-connection'> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let responded = false;
+      const timers: NodeJS.Timeout[] = [];
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        for (const timer of timers) clearTimeout(timer);
+        settle();
+      };
+      const req = this.transport.request({
+        agent: this.agent,
+        method: 'POST',
+        hostname: this.endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: this.endpoint.port,
+        path: this.endpoint.pathname,
+        headers,
+      });
+      const fail = (error: Error) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        const stale = req.reusedSocket && !responded && (code === 'ECONNRESET' || code === 'EPIPE');
+        finish(() => (stale ? resolve('stale-connection') : reject(error)));
+      };
+      timers.push(
+        setTimeout(() => req.destroy(new TransportError(sinkErrorCodes.timeout, `no complete answer within ${this.requestTimeoutMillis} ms`)), this.requestTimeoutMillis),
+      );
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return; // a kept-alive connection
+        const connectTimer = setTimeout(
+          () => req.destroy(new TransportError(sinkErrorCodes.timeout, `no connection to ${this.endpoint.host} within ${this.connectTimeoutMillis} ms`)),
+          this.connectTimeoutMillis,
+        );
+        timers.push(connectTimer);
+        socket.once(this.transport === https ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+      });
+      req.on('error', fail);
+      req.on('response', (res) => {
+        responded = true;
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > MAX_RESPONSE_BYTES) req.destroy(new TransportError(sinkErrorCodes.badResponse, `answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('error', fail);
+        res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })));
+      });
+      req.end(body);
+    });
+  }
+}
+
+export function badResponse(message: string): RetryOutcome {
+  // The service may have stored some records: re-sending risks duplicates, never loss.
+  return { kind: 'retry', code: sinkErrorCodes.badResponse, message, throttled: false };
+}
+
+/**
+ * The AWS error code and message of a failed call: the JSON body's `__type` (with any
+ * `namespace#` prefix dropped) or the `x-amzn-ErrorType` header (`Code:uri`); AWS's XML answers to
+ * unroutable requests name the code as the root element. Anything else is `HTTP_<status>`.
+ */
+function readAwsError(answer: HttpAnswer): { code: string; message: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  const rawCode = typeof fields.__type === 'string' ? fields.__type : headerText(answer.headers['x-amzn-errortype']) ?? /<(\w+Exception)\b/.exec(answer.body.toString('utf8'))?.[1];
+  const code = rawCode === undefined ? `HTTP_${answer.status}` : rawCode.split(':')[0]!.split('#').pop()!.trim();
+  const rawMessage = fields.message ?? fields.Message;
+  const message = typeof rawMessage === 'string' && rawMessage !== '' ? rawMessage : `HTTP ${answer.status}`;
+  return { code, message };
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function describeSystemError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === undefined || message.includes(code)) return message || String(error);
+  // Node 20 reports a refused dual-stack connect as an AggregateError with an empty message.
+  return message === '' ? code : `${code}: ${message}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * `kinesis` sink: PutRecords (`Kinesis_20131202.PutRecords`) to a Riffle collector or to Amazon
+ * Kinesis Data Streams, for flows with `kinesisStream`.
+ *
+ * Per record: a result with an ErrorCode is `retry` — ProvisionedThroughputExceededException
+ * (the shard's write quota) with `throttled`, InternalFailure without; a result without one
+ * is `ok`. Whole-call failures are mapped in aws-client.ts.
+ */
+import { AwsJsonClient } from './aws-client.js';
+import { sendBatch, type BatchOperation } from './batch-call.js';
+import { sinkErrorCodes, type SinkLimits, type SinkRecord, type SinkSpec } from './sink.js';
+
+// PutRecords: 500 records and 5 MiB per call; a record at most 1 MiB, data and partition key
+// together — Kinesis Data Streams quotas.
+const kinesisLimits: SinkLimits = { maxRecords: 500, maxBatchBytes: 5 * 1024 * 1024, maxRecordBytes: 1024 * 1024 };
+// PartitionKey: 1 to 256 Unicode characters — Kinesis API reference, PutRecordsRequestEntry.
+const MAX_PARTITION_KEY_CHARACTERS = 256;
+
+const putRecords: BatchOperation = {
+  target: 'Kinesis_20131202.PutRecords',
+  limits: kinesisLimits,
+  recordBytes: (record) => record.data.length + Buffer.byteLength(record.partitionKey, 'utf8'),
+  invalidRecord(record) {
+    const characters = [...record.partitionKey].length;
+    if (characters >= 1 && characters <= MAX_PARTITION_KEY_CHARACTERS) return undefined;
+    return { kind: 'error', code: sinkErrorCodes.invalidPartitionKey, message: `partition key of ${characters} characters; 1 to ${MAX_PARTITION_KEY_CHARACTERS} allowed` };
+  },
+  input: (streamName, records) => ({
+    StreamName: streamName,
+    Records: records.map(toEntry),
+  }),
+  resultsMember: 'Records',
+  throttledErrorCode: 'ProvisionedThroughputExceededException',
+};
+
+function toEntry(record: SinkRecord): Record<string, unknown> {
+  return {
+    Data: record.data,
+    PartitionKey: record.partitionKey,
+    ...(record.explicitHashKey !== undefined ? { ExplicitHashKey: record.explicitHashKey } : {}),
+  };
+}
+
+export const kinesisSink: SinkSpec = {
+  kind: 'kinesis',
+  limits: kinesisLimits,
+  create(options, context) {
+    const client = new AwsJsonClient('kinesis', options, context);
+    return {
+      name: `kinesis ${client.endpoint.origin}`,
+      limits: kinesisLimits,
+      send: (streamName, records) => sendBatch(client, putRecords, streamName, records),
+      close: () => client.close(),
+    };
+  },
+};
