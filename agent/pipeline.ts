@@ -1,0 +1,331 @@
+/**
+ * One flow's way from its source to its target: processors → partition key → batcher →
+ * sender, with the disk spool beside the sender.
+ *
+ * Invariants
+ * - Acknowledgements drive progress: a record's acks are settled only when the target accepted
+ *   it (or refused it for good — counted and logged), or, for sources that allow it (MQTT), when
+ *   the spool durably holds it. A file checkpoint therefore never passes undelivered data.
+ * - Memory first, disk when behind: batches wait in memory while few are queued; once the
+ *   sender falls behind (collector slow or unreachable), new batches go to the spool, and while
+ *   the spool holds anything, every new batch goes there too, so delivery stays in order.
+ * - Retries and backoff live here, not in the sinks: a sink reports ok / retry / error per
+ *   record and only the records that asked for it are sent again, after `Backoff`'s wait.
+ * - Backpressure: when the spool is full (policy backpressure), `accept` returns false and
+ *   `onBackpressure(true)` tells the source to stop reading; it is told `false` once there is
+ *   room again. Until then, batches wait in the spool's queue (bounded by what the paused
+ *   source had in flight).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Backoff } from '../shared/backoff.js';
+import type { Clock } from '../shared/clock.js';
+import { Aggregator } from '../shared/kpl-aggregation.js';
+import type { Logger } from '../shared/log.js';
+import { Batcher, type Batch } from './buffer/batcher.js';
+import type { Spool, SpooledBatch } from './buffer/spool.js';
+import type { FlowConfig } from './config.js';
+import { isProcessFailure, type Processor } from './processors/index.js';
+import { settleAll, type Ack, type AgentRecord } from './record.js';
+import type { SendOutcome, Sink, SinkRecord } from './sinks/index.js';
+
+/** Batches held in memory before new ones go to the spool. */
+const MEMORY_QUEUE_BATCHES = 4;
+/** Parse failures are logged at most this often per flow (each one is counted). */
+const PARSE_FAILURE_LOG_INTERVAL_MS = 10_000;
+
+export interface FlowCounters {
+  recordsIn: number;
+  parseFailures: number;
+  recordsSent: number;
+  recordsFailed: number;
+  recordsDropped: number;
+  batchesSpooled: number;
+  retries: number;
+}
+
+export interface FlowStatus extends FlowCounters {
+  id: string;
+  target: string;
+  queuedBatches: number;
+  sending: number;
+  spoolBytes: number;
+  lastError?: { code: string; message: string; atMs: number };
+}
+
+export interface FlowDeps {
+  config: FlowConfig;
+  processor: Processor;
+  sink: Sink;
+  spool: Spool;
+  clock: Clock;
+  log: Logger;
+  /** Concurrent sends this flow may have in flight (`maxSendingThreads`). */
+  maxConcurrentSends: number;
+  onBackpressure(paused: boolean): void;
+}
+
+interface QueuedBatch {
+  records: SinkRecord[];
+  acks: Ack[];
+  fromSpool?: SpooledBatch;
+}
+
+export class Flow {
+  readonly counters: FlowCounters = { recordsIn: 0, parseFailures: 0, recordsSent: 0, recordsFailed: 0, recordsDropped: 0, batchesSpooled: 0, retries: 0 };
+  private readonly batcher: Batcher;
+  private readonly aggregator: Aggregator | undefined;
+  private readonly backoff: Backoff;
+  private readonly memoryQueue: QueuedBatch[] = [];
+  private readonly streamName: string;
+  private sending = 0;
+  private spoolDraining = false;
+  /** Batches whose spool append has not resolved yet: while any exists the spool is "in use". */
+  private spoolAppends = 0;
+  private spoolHasData = false;
+  private paused = false;
+  private stopped = false;
+  private lastParseFailureLogMs = -Infinity;
+  private lastError: FlowStatus['lastError'];
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: FlowDeps) {
+    const { config } = deps;
+    this.streamName = config.destination.kind === 'kinesis' ? config.destination.stream : config.destination.deliveryStream;
+    this.backoff = new Backoff(config);
+    this.aggregator = config.aggregation ? new Aggregator() : undefined;
+    this.batcher = new Batcher({
+      target: config.destination.kind,
+      maxBufferAgeMillis: config.maxBufferAgeMillis,
+      maxBufferSizeBytes: config.maxBufferSizeBytes,
+      maxBufferSizeRecords: config.maxBufferSizeRecords,
+      clock: deps.clock,
+      onBatch: (batch) => this.enqueue(batch),
+    });
+    this.spoolHasData = deps.spool.stats().bytes > 0;
+    if (this.spoolHasData) this.drainSpool();
+  }
+
+  get id(): string {
+    return this.deps.config.id;
+  }
+
+  /**
+   * Takes one record from the source. Returns false when the source should pause (the flow is
+   * full); the record is taken all the same.
+   */
+  accept(record: AgentRecord): boolean {
+    this.counters.recordsIn++;
+    const processed = this.deps.processor(record.data);
+    if (isProcessFailure(processed)) {
+      this.counters.parseFailures++;
+      const now = this.deps.clock.now();
+      if (now - this.lastParseFailureLogMs >= PARSE_FAILURE_LOG_INTERVAL_MS) {
+        this.lastParseFailureLogMs = now;
+        this.deps.log('record_not_processed', { flow: this.id, code: processed.code, reason: processed.reason, failuresSoFar: this.counters.parseFailures });
+      }
+      settleAll(record.acks); // counted and logged: nothing will ever make it parse
+      return !this.paused;
+    }
+    const partitionKey = record.partitionKey ?? this.partitionKeyFor(processed);
+    this.batcher.add({ data: processed, partitionKey, acks: record.acks });
+    return !this.paused;
+  }
+
+  /** Sends what is buffered now (MQTT: many acknowledgements are waiting). */
+  flushNow(): void {
+    this.batcher.flush();
+  }
+
+  private partitionKeyFor(data: Buffer): string {
+    // Kinesis Agent: RANDOM spreads records over shards; DETERMINISTIC hashes the data.
+    if (this.deps.config.partitionKeyOption === 'DETERMINISTIC') return createHash('md5').update(data).digest('hex');
+    return randomBytes(16).toString('hex');
+  }
+
+  private enqueue(batch: Batch): void {
+    const queued = this.toQueued(batch);
+    if (this.spoolHasData || this.spoolAppends > 0 || this.memoryQueue.length >= MEMORY_QUEUE_BATCHES) {
+      this.spoolBatch(queued);
+      return;
+    }
+    this.memoryQueue.push(queued);
+    this.pump();
+  }
+
+  private toQueued(batch: Batch): QueuedBatch {
+    if (!this.aggregator) return { records: batch.records.map((r) => sinkRecord({ data: r.data, partitionKey: r.partitionKey! })), acks: batch.acks };
+    // KPL aggregation: many small user records per Kinesis record, each at most 1 MiB.
+    const records: SinkRecord[] = [];
+    for (const record of batch.records) {
+      const user = { partitionKey: record.partitionKey!, data: record.data };
+      if (this.aggregator.add(user)) continue;
+      if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
+      if (!this.aggregator.add(user)) records.push(user); // too large to aggregate: sent as it is
+    }
+    if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
+    return { records, acks: batch.acks };
+  }
+
+  private spoolBatch(batch: QueuedBatch): void {
+    // MQTT messages count as safe once spooled; file lines stay pending until delivered.
+    const safeOnceSpooled = batch.acks.filter((a) => a.target.spoolIsSafe);
+    const pendingAcks = batch.acks.filter((a) => !a.target.spoolIsSafe);
+    this.spoolAppends++;
+    this.counters.batchesSpooled++;
+    this.deps.spool
+      .append({ streamName: this.streamName, records: batch.records, acks: pendingAcks })
+      .then(
+        () => {
+          settleAll(safeOnceSpooled);
+          this.spoolHasData = true;
+        },
+        (error: Error & { code?: string }) => {
+          // The spool could not take it (disk full, closed): keep it in memory rather than lose it.
+          this.noteError(error.code ?? 'SPOOL_WRITE_FAILED', error.message);
+          this.memoryQueue.push(batch);
+        },
+      )
+      .finally(() => {
+        this.spoolAppends--;
+        this.pump();
+        this.drainSpool();
+      });
+  }
+
+  /** The spool's `onFullChange`: a full spool (policy backpressure) pauses the source. */
+  spoolFullChanged(full: boolean): void {
+    if (full === this.paused) return;
+    this.paused = full;
+    this.deps.onBackpressure(full);
+  }
+
+  /** Starts sends from the memory queue up to the concurrency limit. */
+  private pump(): void {
+    while (!this.stopped && this.sending < this.deps.maxConcurrentSends && this.memoryQueue.length > 0) {
+      const batch = this.memoryQueue.shift()!;
+      this.sending++;
+      void this.deliver(batch).finally(() => {
+        this.sending--;
+        this.pump();
+        this.notifyIfIdle();
+      });
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Delivers spooled batches one at a time, oldest first, while nothing newer waits in memory. */
+  private drainSpool(): void {
+    if (this.spoolDraining || this.stopped || !this.spoolHasData) return;
+    this.spoolDraining = true;
+    void (async () => {
+      try {
+        for (;;) {
+          if (this.stopped) break;
+          const spooled = await this.deps.spool.peek();
+          if (!spooled) {
+            this.spoolHasData = this.spoolAppends > 0;
+            break;
+          }
+          const records = spooled.records.map((r) => sinkRecord({ ...r, partitionKey: r.partitionKey ?? this.partitionKeyFor(r.data) }));
+          await this.deliver({ records, acks: spooled.acks, fromSpool: spooled });
+        }
+      } catch (error) {
+        this.noteError('SPOOL_READ_FAILED', (error as Error).message);
+      } finally {
+        this.spoolDraining = false;
+        this.notifyIfIdle();
+      }
+    })();
+  }
+
+  /** Sends a batch until every record is accepted or refused for good; then settles its acks. */
+  private async deliver(batch: QueuedBatch): Promise<void> {
+    let pending = batch.records;
+    while (pending.length > 0) {
+      const pace = this.backoff.delayBeforeSend();
+      if (pace > 0) await sleep(pace);
+      const outcomes = await this.deps.sink.send(this.streamName, pending);
+      const retry: SinkRecord[] = [];
+      let throttled = false;
+      outcomes.forEach((outcome: SendOutcome, i) => {
+        if (outcome.kind === 'ok') this.counters.recordsSent++;
+        else if (outcome.kind === 'error') {
+          this.counters.recordsFailed++;
+          this.noteError(outcome.code, outcome.message);
+        } else {
+          retry.push(pending[i]!);
+          throttled ||= outcome.throttled;
+          this.noteError(outcome.code, outcome.message);
+        }
+      });
+      if (retry.length === 0) {
+        this.backoff.succeeded();
+        break;
+      }
+      this.counters.retries += retry.length;
+      if (this.stopped) return; // shutting down: the batch stays where it is (spool or source) for next time
+      await sleep(this.backoff.failed(throttled));
+      pending = retry;
+    }
+    if (batch.fromSpool) await this.deps.spool.ack(batch.fromSpool);
+    settleAll(batch.acks);
+  }
+
+  private noteError(code: string, message: string): void {
+    const atMs = this.deps.clock.now();
+    if (this.lastError?.code !== code) this.deps.log('flow_error', { flow: this.id, code, message });
+    this.lastError = { code, message, atMs };
+  }
+
+  private notifyIfIdle(): void {
+    if (this.sending === 0 && this.memoryQueue.length === 0 && this.spoolAppends === 0 && !this.spoolDraining) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /**
+   * Shutdown: flush the batcher, then wait for sends to finish until `deadlineMs`; what is still
+   * queued in memory goes to the spool so nothing the sources handed over is lost.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.batcher.flush();
+    const idle = new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notifyIfIdle();
+    });
+    await Promise.race([idle, sleep(timeoutMs)]);
+    this.stopped = true;
+    const leftovers = this.memoryQueue.splice(0);
+    await Promise.all(
+      leftovers.map((batch) =>
+        this.deps.spool.append({ streamName: this.streamName, records: batch.records, acks: [] }).then(() => settleAll(batch.acks.filter((a) => a.target.spoolIsSafe))),
+      ),
+    );
+    await this.deps.spool.sync();
+  }
+
+  status(): FlowStatus {
+    const target = this.deps.config.destination.kind === 'kinesis' ? `kinesis:${this.streamName}` : `firehose:${this.streamName}`;
+    return {
+      id: this.id,
+      target,
+      ...this.counters,
+      recordsDropped: this.counters.recordsDropped + this.deps.spool.stats().droppedRecords,
+      queuedBatches: this.memoryQueue.length,
+      sending: this.sending,
+      spoolBytes: this.deps.spool.stats().bytes,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
+
+function sinkRecord(record: { data: Buffer; partitionKey: string; explicitHashKey?: string | undefined }): SinkRecord {
+  return { data: record.data, partitionKey: record.partitionKey, ...(record.explicitHashKey !== undefined ? { explicitHashKey: record.explicitHashKey } : {}) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
