@@ -11,9 +11,9 @@
  * tag 1 around an integer count of epoch MILLISECONDS. RFC 8949 §3.4.2 says tag 1 counts
  * seconds, but the Java SDKs (v1 and v2) write and read milliseconds and the service answers
  * the same way (aws/aws-sdk-java-v2#4661, #184; localstack#11286 had to match it), so we follow
- * AWS, not the RFC. Decoding therefore yields Buffers and Dates directly.
+ * AWS, not the RFC. Decoding yields Buffers and Dates.
  */
-import { Decoder, Encoder, Tag, type Options as CborOptions } from 'cbor-x';
+import { decode as decodeCbor, encode as encodeCbor, Token, Type, type DecodeOptions, type EncodeOptions } from 'cborg';
 import { AwsError, type ErrorCode } from './errors.js';
 import { encodeJson, parseJsonBuffer } from './json-buffer.js';
 
@@ -43,11 +43,24 @@ export function wireProtocolOf(contentType: string | undefined): WireProtocol | 
   return protocolByMediaType.get(mediaTypeOf(contentType));
 }
 
-// `int64AsNumber` (honoured by cbor-x, missing from its typings): the Java SDK writes timestamps
-// as 8-byte integers, which cbor-x would otherwise decode as BigInts that its Date tag rejects.
-const cborDecoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as CborOptions);
-// `tagUint8Array: false`: a Uint8Array is a plain byte string, not cbor-x's typed-array tag 64.
-const cborEncoder = new Encoder({ useRecords: false, tagUint8Array: false });
+// Tag 1 carries epoch milliseconds, as AWS writes it (see the header). Other tags are refused.
+const cborDecodeOptions: DecodeOptions = {
+  tags: {
+    1: (decodeContent) => {
+      const millis = decodeContent();
+      if (typeof millis !== 'number') throw new TypeError('tag 1 must hold a number');
+      return new Date(millis);
+    },
+  },
+};
+const cborEncodeOptions: EncodeOptions = {
+  typeEncoders: {
+    Date: (date: unknown) => {
+      const millis = (date as Date).getTime();
+      return [new Token(Type.tag, 1), millis < 0 ? new Token(Type.negint, millis) : new Token(Type.uint, millis)];
+    },
+  },
+};
 
 /**
  * Decodes a request body into the operation's input. An empty body is an empty structure (AWS
@@ -59,7 +72,7 @@ export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<stri
   if (body.length === 0) return {};
   let value: unknown;
   try {
-    value = protocol === 'json' ? parseJsonBuffer(body) : fromCborWire(cborDecoder.decode(body));
+    value = protocol === 'json' ? parseJsonBuffer(body) : fromCborWire(decodeCbor(body, cborDecodeOptions));
   } catch {
     throw new AwsError('SerializationException', '');
   }
@@ -70,7 +83,7 @@ export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<stri
 /** Encodes an operation's output; `undefined` (an operation without output) is an empty body. */
 export function encodeAwsBody(value: unknown, protocol: WireProtocol): Buffer {
   if (value === undefined) return Buffer.alloc(0);
-  return protocol === 'json' ? encodeJson(value, toJsonScalar) : cborEncoder.encode(toCborWire(value));
+  return protocol === 'json' ? encodeJson(value, toJsonScalar) : Buffer.from(encodeCbor(toCborWire(value), cborEncodeOptions));
 }
 
 /** `{"__type": code, "message": message}`; AWS leaves `message` out when it has none. */
@@ -94,8 +107,8 @@ function toJsonScalar(value: unknown): unknown {
   return value;
 }
 
+/** Drops undefined members, which CBOR has no place for in an AWS structure. */
 function toCborWire(value: unknown): unknown {
-  if (value instanceof Date) return new Tag(BigInt(value.getTime()), 1);
   if (Array.isArray(value)) return value.map(toCborWire);
   if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && isPlainObject(value)) {
     const wire: Record<string, unknown> = {};
@@ -107,18 +120,14 @@ function toCborWire(value: unknown): unknown {
   return value;
 }
 
-/**
- * cbor-x reads tag 1 as RFC 8949 seconds (`new Date(value * 1000)`); AWS meant milliseconds,
- * so every Date it produced is 1000 times too far from the epoch. Exact: value * 1000 stays an
- * integer below 2^53 for any date before the year 2243.
- */
+/** Byte strings decode as Uint8Arrays; inside Riffle a blob is a Buffer (same memory, no copy). */
 function fromCborWire(value: unknown): unknown {
-  if (value instanceof Date) return new Date(value.getTime() / 1000);
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) value[index] = fromCborWire(value[index]);
     return value;
   }
-  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && isPlainObject(value)) {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && isPlainObject(value)) {
     for (const name of Object.keys(value)) value[name] = fromCborWire(value[name]);
   }
   return value;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Decoder, Encoder, Tag, type Options as CborOptions } from 'cbor-x';
+import { decode as decodeCborBytes, encode as encodeCborBytes, Tag } from 'cbor2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiCall, Dispatcher } from '../../collector/api/operation.js';
 import type { Identity } from '../../collector/auth.js';
@@ -385,9 +385,9 @@ describe('collector HTTP server', () => {
 
   describe('AWS CBOR 1.1', () => {
     // As the Java SDK writes it: plain maps, byte strings, tag 1 around integer epoch milliseconds.
-    const encoder = new Encoder({ useRecords: false, tagUint8Array: false });
-    // int64AsNumber: without it cbor-x reads the 8-byte integer inside tag 1 as a BigInt and throws.
-    const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as CborOptions);
+    // cbor2 is independent of the collector's codec. ignoreGlobalTags: it would read tag 1 as seconds.
+    const encoder = { encode: (value: unknown) => Buffer.from(encodeCborBytes(value)) };
+    const decoder = { decode: (bytes: Buffer) => decodeCborBytes(bytes, { ignoreGlobalTags: true }) };
 
     function tag1Milliseconds(ms: number): Buffer {
       const value = Buffer.alloc(8);
@@ -398,7 +398,7 @@ describe('collector HTTP server', () => {
     it('decodes byte strings to Buffers and tag 1 milliseconds to Dates, and encodes them back the same way', async () => {
       const data = randomBytes(32);
       const timestampMs = Date.UTC(2025, 6, 1, 12, 0, 0, 250);
-      const body = encoder.encode({ StreamName: 'alpha', Data: data, Timestamp: new Tag(BigInt(timestampMs), 1) });
+      const body = encoder.encode({ StreamName: 'alpha', Data: new Uint8Array(data), Timestamp: new Tag(1, timestampMs) });
       const answer = await sendHttp1(server.port, { operation: 'Echo', body, headers: { 'content-type': cborType } });
       expect(answer.status).toBe(200);
       expect(answer.headers['content-type']).toBe(cborType);
