@@ -178,8 +178,8 @@ export function parseAgentConfig(raw: unknown, file: string, stateDir: string, e
   const config: AgentConfig = {
     file,
     checkpointFile: top.checkpointFile !== undefined ? checkString(top.checkpointFile, at('checkpointFile')) : join(stateDir, 'checkpoints'),
-    kinesis: { region, ...(top['kinesis.endpoint'] !== undefined ? { endpoint: checkEndpoint(top['kinesis.endpoint'], at('kinesis.endpoint')) } : {}) },
-    firehose: { region: firehoseRegion, ...(top['firehose.endpoint'] !== undefined ? { endpoint: checkEndpoint(top['firehose.endpoint'], at('firehose.endpoint')) } : {}) },
+    kinesis: { region, ...optionalEndpoint(top['kinesis.endpoint'], at('kinesis.endpoint')) },
+    firehose: { region: firehoseRegion, ...optionalEndpoint(top['firehose.endpoint'], at('firehose.endpoint')) },
     shutdownTimeoutMillis: top.shutdownTimeoutMillis !== undefined ? checkInteger(top.shutdownTimeoutMillis, at('shutdownTimeoutMillis'), 0, 3_600_000) : DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
     maxSendingThreads: top.maxSendingThreads !== undefined ? checkInteger(top.maxSendingThreads, at('maxSendingThreads'), 1, 256) : DEFAULT_MAX_SENDING_THREADS,
     spool: parseSpool(top.spool, at('spool'), stateDir),
@@ -347,6 +347,15 @@ function checkCompression(value: unknown, source: string): Compression {
 function checkWhenFull(value: unknown, source: string): WhenSpoolFull {
   if (value === 'backpressure' || value === 'drop-oldest') return value;
   throw new ConfigError(source, `must be "backpressure" or "drop-oldest", got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The Kinesis Agent's packaged agent.json ships `"kinesis.endpoint": ""` and means "the
+ * region's default endpoint", so an empty string is the same as no key.
+ */
+function optionalEndpoint(value: unknown, source: string): { endpoint?: string } {
+  if (value === undefined || value === '') return {};
+  return { endpoint: checkEndpoint(value, source) };
 }
 
 function checkEndpoint(value: unknown, source: string): string {

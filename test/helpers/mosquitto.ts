@@ -1,0 +1,142 @@
+/**
+ * Debian's mosquitto as the device-local MQTT broker of the agent's end-to-end tests: started on
+ * a free loopback port with a temp config, in memory only, and `mosquitto_pub` to publish.
+ * CI installs the `mosquitto` and `mosquitto-clients` packages; elsewhere the MQTT tests skip.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pollUntil } from './poll.js';
+
+export const mosquittoBinary = '/usr/sbin/mosquitto';
+export const mosquittoPubBinary = '/usr/bin/mosquitto_pub';
+
+/** Why the MQTT tests cannot run here, or undefined when they can. */
+export function mosquittoMissing(): string | undefined {
+  const missing = [mosquittoBinary, mosquittoPubBinary].filter((path) => !existsSync(path));
+  return missing.length === 0 ? undefined : `${missing.join(' and ')} not installed (apt-get install mosquitto mosquitto-clients)`;
+}
+
+export interface Mosquitto {
+  port: number;
+  url: string;
+  /** The broker's log lines so far. */
+  logs: string[];
+  /** Resolves once the broker logged that `clientId` subscribed to `topicFilter` (needs `log_type subscribe`). */
+  waitForSubscription(clientId: string, topicFilter: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Attempts at a free port: another process may take the probed port before mosquitto binds it. */
+const START_ATTEMPTS = 3;
+
+export async function startMosquitto(dir: string): Promise<Mosquitto> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    try {
+      return await startOnPort(dir, await freePort());
+    } catch (error) {
+      lastError = error as Error;
+    }
+  }
+  throw lastError ?? new Error('mosquitto did not start');
+}
+
+async function startOnPort(dir: string, port: number): Promise<Mosquitto> {
+  const configFile = join(dir, `mosquitto-${port}.conf`);
+  await writeFile(
+    configFile,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      // No limit on QoS 1/2 messages in flight or queued per client: the agent's Receive Maximum bounds them.
+      'max_inflight_messages 0',
+      'max_queued_messages 100000',
+      // stderr: unbuffered, so each line reaches the test as it is logged (stdout to a pipe is block-buffered).
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      'log_type subscribe',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(mosquittoBinary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const collect = (line: string) => logs.push(line);
+  createInterface({ input: child.stdout! }).on('line', collect);
+  createInterface({ input: child.stderr! }).on('line', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await pollUntil(`mosquitto to accept connections on port ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${logs.join('\n')}`);
+      return canConnect(port);
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    logs,
+    async waitForSubscription(clientId, topicFilter, timeoutMs = 15_000) {
+      // mosquitto 2 logs a subscription as "<time>: <client id> <qos> <topic filter>".
+      const pattern = new RegExp(`^\\d+: ${escapeRegExp(clientId)} \\d ${escapeRegExp(topicFilter)}$`);
+      await pollUntil(`${clientId} to subscribe to ${topicFilter}`, () => logs.some((line) => pattern.test(line)), {
+        timeoutMs,
+        describe: () => logs.slice(-10).join(' | '),
+      });
+    },
+    stop,
+  };
+}
+
+/** Publishes each message to `topic` with one `mosquitto_pub -l` (a line of stdin per message). */
+export async function publishLines(port: number, topic: string, messages: readonly string[], qos: 0 | 1 | 2 = 1): Promise<void> {
+  if (messages.some((message) => message.includes('\n'))) throw new Error('mosquitto_pub -l publishes one message per line: messages must not contain newlines');
+  const child: ChildProcess = spawn(mosquittoPubBinary, ['-h', '127.0.0.1', '-p', String(port), '-q', String(qos), '-t', topic, '-l'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdin!.end(messages.map((message) => `${message}\n`).join(''));
+  const code = await exited;
+  if (code !== 0) throw new Error(`mosquitto_pub to ${topic} exited with ${code}: ${stderr}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
