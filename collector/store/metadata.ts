@@ -40,6 +40,13 @@ export type PendingUpdate =
   | { kind: 'mode'; mode: StreamMode; warmThroughputMiBps?: number }
   | { kind: 'settings'; encryption?: StreamMeta['encryption']; warmThroughputMiBps?: number };
 
+/** An enhanced fan-out consumer (RegisterStreamConsumer), kept with its stream. */
+export interface ConsumerMeta {
+  name: string;
+  createdMs: number;
+  status: 'CREATING' | 'ACTIVE' | 'DELETING';
+}
+
 export interface StreamMeta {
   name: string;
   createdMs: number;
@@ -56,6 +63,7 @@ export interface StreamMeta {
   modeLastUpdatedMs?: number;
   warmThroughputMiBps?: number;
   pendingUpdate?: PendingUpdate;
+  consumers?: ConsumerMeta[];
 }
 
 export interface AccountSettings {
