@@ -81,6 +81,8 @@ export interface ReadResult {
   records: Array<StoredRecord & { sequenceNumber: string }>;
   nextIterator?: string;
   millisBehindLatest: number;
+  /** Whether the read reached the shard's newest record (more may arrive later). */
+  caughtUp: boolean;
   childShards?: Array<{ shardId: string; parentShards: string[]; startingHashKey: string; endingHashKey: string }>;
 }
 
@@ -849,6 +851,15 @@ export class StreamStore {
     };
   }
 
+  /**
+   * The sequence number of the record just before an iterator's position — what a consumer
+   * resumes from with AFTER_SEQUENCE_NUMBER — or undefined at the very start of the shard.
+   */
+  sequenceNumberBefore(iterator: string): string | undefined {
+    const position = this.iterators.decode(iterator, this.options.clock.now());
+    return position.ordinal > 0 ? sequenceNumber(position.shardNumber, position.ordinal - 1) : undefined;
+  }
+
   private notifyShard(streamName: string, shardNumber: number): void {
     const key = `${streamName}/${shardIdFor(shardNumber)}`;
     const listeners = this.shardWatchers.get(key);
@@ -891,7 +902,7 @@ export class StreamStore {
     for (const r of records) bytes += r.data.length + Buffer.byteLength(r.partitionKey);
     if (!options.enhancedFanOut) runtime.throughput.chargeRead(bytes, now);
     const last = records[records.length - 1];
-    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs) };
+    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp };
     const closedAndDrained = shard.closedMs !== undefined && !log.acceptsAppends && caughtUp;
     if (closedAndDrained) {
       result.childShards = state.meta.shards

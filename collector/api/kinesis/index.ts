@@ -31,6 +31,7 @@ import { removeTagsFromStream } from './remove-tags-from-stream.js';
 import { splitShard } from './split-shard.js';
 import { startStreamEncryption } from './start-stream-encryption.js';
 import { stopStreamEncryption } from './stop-stream-encryption.js';
+import { subscribeToShard } from './subscribe-to-shard.js';
 import { tagResource } from './tag-resource.js';
 import { untagResource } from './untag-resource.js';
 import { updateAccountSettings } from './update-account-settings.js';
@@ -71,6 +72,7 @@ const operations: KinesisOperation[] = [
   splitShard,
   startStreamEncryption,
   stopStreamEncryption,
+  subscribeToShard,
   tagResource,
   untagResource,
   updateAccountSettings,
