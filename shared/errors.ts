@@ -17,6 +17,8 @@ export const errorCodes = {
   ProvisionedThroughputExceededException: 400,
   AccessDeniedException: 400,
   UnknownOperationException: 400,
+  // Riffle lease operations: a conditional lease update lost a race (DynamoDB's name, as the KCL sees it)
+  ConditionalCheckFailedException: 400,
   // authentication (AWS answers these with 400 or 403)
   MissingAuthenticationTokenException: 400,
   IncompleteSignatureException: 400,

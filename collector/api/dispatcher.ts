@@ -1,11 +1,14 @@
 /**
  * Finds the operation an `X-Amz-Target` names, validates the input against the API model,
- * checks the caller's access policy, and runs it.
+ * checks the caller's access policy, and runs it. Besides Kinesis, the Riffle-only lease
+ * operations of the consumer library (`RiffleLeases_20250101.*`) validate their own input.
  */
 import { AwsError } from '../../shared/errors.js';
 import { authorize } from '../auth.js';
 import type { StreamStore } from '../store/streams.js';
 import { kinesisOperations } from './kinesis/index.js';
+import { leaseOperations } from './riffle-leases/index.js';
+import { LEASES_TARGET_PREFIX } from './riffle-leases/operation.js';
 import type { ApiCall, Dispatcher } from './operation.js';
 import { validateRequest } from './schemas/validate.js';
 
@@ -14,11 +17,19 @@ const KINESIS_TARGET_PREFIX = 'Kinesis_20131202.';
 export function createDispatcher(store: StreamStore): Dispatcher {
   return {
     async dispatch(call: ApiCall): Promise<unknown> {
+      const ctx = { store, requestId: call.requestId };
+      if (call.target.startsWith(LEASES_TARGET_PREFIX)) {
+        const name = call.target.slice(LEASES_TARGET_PREFIX.length);
+        const operation = leaseOperations.get(name);
+        if (!operation) throw new AwsError('UnknownOperationException', '');
+        const input = operation.validate(call.input as Record<string, unknown>);
+        authorize(call.identity, `riffle:${name}`, operation.resource(input, ctx));
+        return operation.handle(input, ctx);
+      }
       const name = call.target.startsWith(KINESIS_TARGET_PREFIX) ? call.target.slice(KINESIS_TARGET_PREFIX.length) : undefined;
       const operation = name === undefined ? undefined : kinesisOperations.get(name);
       if (!operation || name === undefined) throw new AwsError('UnknownOperationException', '');
       const input = validateRequest(name, call.input, call.protocol);
-      const ctx = { store, requestId: call.requestId };
       authorize(call.identity, `kinesis:${name}`, operation.resource(input, ctx));
       return operation.handle(input, ctx);
     },

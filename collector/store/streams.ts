@@ -21,6 +21,7 @@ import { AwsError } from '../../shared/errors.js';
 import { partitionKeyHash, uniformRanges } from '../../shared/hash-key.js';
 import { StreamMetrics } from '../metrics.js';
 import { ConsumerRegistry } from './consumers.js';
+import { LeaseTable } from './leases.js';
 import { IteratorCodec, type IteratorPosition } from './iterators.js';
 import { MetadataStore, type AccountSettings, type PendingUpdate, type ShardMeta, type StreamMeta, type StreamMode } from './metadata.js';
 import { sequenceNumber, shardIdFor, ordinalForShard } from './sequence-number.js';
@@ -140,6 +141,8 @@ export class StreamStore {
     private readonly options: StoreOptions,
     private readonly metadata: MetadataStore,
     iteratorKey: Buffer,
+    /** Leases and checkpoints of consumer applications (the Riffle-only lease operations). */
+    readonly leases: LeaseTable,
   ) {
     this.iterators = new IteratorCodec(iteratorKey);
     this.consumers = new ConsumerRegistry(this, {
@@ -154,7 +157,7 @@ export class StreamStore {
   static async open(options: StoreOptions): Promise<StreamStore> {
     await fsp.mkdir(join(options.dataDir, 'streams'), { recursive: true });
     const metadata = await MetadataStore.open(join(options.dataDir, 'meta'));
-    const store = new StreamStore(options, metadata, await metadata.iteratorKey());
+    const store = new StreamStore(options, metadata, await metadata.iteratorKey(), await LeaseTable.open(metadata, options.clock));
     store.accountSettings = await metadata.loadAccountSettings();
     for (const meta of await metadata.loadStreams()) {
       const state = new StreamState(meta, store.streamDir(meta));
@@ -378,6 +381,7 @@ export class StreamStore {
     for (const runtime of state.shards.values()) if (runtime.log) await (await runtime.log).destroy().catch(() => undefined);
     await fsp.rm(state.dir, { recursive: true, force: true });
     await this.metadata.deleteStream(state.meta.name);
+    await this.leases.forgetStream(state.meta.name);
     if (this.streams.get(state.meta.name) === state) this.streams.delete(state.meta.name);
     this.metrics.forget(state.meta.name);
     for (const shard of state.meta.shards) this.notifyShard(state.meta.name, shard.shardNumber);
