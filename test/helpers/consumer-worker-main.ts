@@ -1,0 +1,32 @@
+/** The process behind consumer-worker-process.ts: one ConsumerWorker with a recording processor. */
+import { appendFileSync } from 'node:fs';
+import { ConsumerWorker } from '../../consumer/index.js';
+import type { WorkerProcessConfig } from './consumer-worker-process.js';
+
+const config = JSON.parse(process.argv[2]!) as WorkerProcessConfig;
+const print = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+
+const worker = new ConsumerWorker({
+  endpoint: config.endpoint,
+  applicationName: config.applicationName,
+  streamName: config.streamName,
+  workerId: config.workerId,
+  leaseDurationMs: config.leaseDurationMs,
+  pollIntervalMs: config.pollIntervalMs,
+  log: print,
+  processorFactory: (shardId) => ({
+    async processRecords(records, checkpointer) {
+      appendFileSync(config.outFile, records.map((r) => `${shardId}\t${r.sequenceNumber}\t${r.subSequenceNumber}\t${r.data.toString()}\n`).join(''));
+      await checkpointer.checkpoint();
+    },
+  }),
+});
+
+process.on('SIGTERM', () => {
+  void worker.shutdown().then(() => {
+    print('stopped');
+    process.exit(0);
+  });
+});
+await worker.start();
+print('started');
