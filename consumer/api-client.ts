@@ -105,6 +105,29 @@ export class ConsumerApi {
     return this.call(`${KINESIS}GetRecords`, { ShardIterator: iterator, Limit: limit });
   }
 
+  /**
+   * The ARN of the enhanced fan-out consumer `consumerName` on the stream, registering it if needed
+   * and waiting (bounded) until it is ACTIVE.
+   */
+  async activeStreamConsumer(streamName: string, consumerName: string, timeoutMs = 60_000): Promise<string> {
+    const { StreamDescriptionSummary: summary } = await this.call<{ StreamDescriptionSummary: { StreamARN: string } }>(`${KINESIS}DescribeStreamSummary`, { StreamName: streamName });
+    try {
+      await this.call(`${KINESIS}RegisterStreamConsumer`, { StreamARN: summary.StreamARN, ConsumerName: consumerName });
+    } catch (error) {
+      if (!(error instanceof ConsumerApiError && error.code === 'ResourceInUseException')) throw error;
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { ConsumerDescription: consumer } = await this.call<{ ConsumerDescription: { ConsumerARN: string; ConsumerStatus: string } }>(`${KINESIS}DescribeStreamConsumer`, {
+        StreamARN: summary.StreamARN,
+        ConsumerName: consumerName,
+      });
+      if (consumer.ConsumerStatus === 'ACTIVE') return consumer.ConsumerARN;
+      if (Date.now() > deadline) throw new ConsumerApiError('ResourceInUseException', `consumer ${consumerName} not ACTIVE after ${timeoutMs} ms`, true, false);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   async listLeases(applicationName: string, streamName: string): Promise<WireLease[]> {
     return (await this.call<{ Leases: WireLease[] }>(`${LEASES}ListLeases`, { ApplicationName: applicationName, StreamName: streamName })).Leases;
   }

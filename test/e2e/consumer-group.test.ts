@@ -3,7 +3,8 @@
  * Three workers share six shards; one is killed with SIGKILL and its shards move to the others
  * with no record skipped; graceful shutdown checkpoints what was processed; checkpoints survive a
  * collector restart; children of a split are read only after their parent; KPL aggregates built by
- * aws-kinesis-agg arrive as their user records.
+ * aws-kinesis-agg arrive as their user records. All of it reading by GetRecords polling and by
+ * enhanced fan-out (SubscribeToShard).
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand, type Kinesis
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsumerApi, type WireLease } from '../../consumer/api-client.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { readProcessed, startWorkerProcess, type WorkerProcess } from '../helpers/consumer-worker-process.js';
+import { LEASE_START, readProcessed, startWorkerProcess, type WorkerProcess } from '../helpers/consumer-worker-process.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -44,7 +45,7 @@ async function stopCollectorProcess(): Promise<void> {
   expect(await collector.stop()).toBe(0);
 }
 
-async function startWorker(workerId: string): Promise<WorkerProcess> {
+async function startWorker(workerId: string, readMode: 'polling' | 'fan-out'): Promise<WorkerProcess> {
   const worker = await startWorkerProcess({
     endpoint: collector.endpoint,
     applicationName: APP,
@@ -53,6 +54,7 @@ async function startWorker(workerId: string): Promise<WorkerProcess> {
     outFile: outFile(workerId),
     leaseDurationMs: LEASE_DURATION_MS,
     pollIntervalMs: 200,
+    readMode,
   });
   workers.push(worker);
   return worker;
@@ -71,7 +73,7 @@ async function putRecords(prefix: string, count: number): Promise<string[]> {
 }
 
 function processedData(workerIds: string[]): Set<string> {
-  return new Set(workerIds.flatMap((id) => readProcessed(outFile(id)).map((line) => line.data)));
+  return new Set(workerIds.flatMap((id) => readProcessed(outFile(id)).filter((line) => line.sequenceNumber !== LEASE_START).map((line) => line.data)));
 }
 
 async function waitForAll(expected: string[], workerIds: string[]): Promise<void> {
@@ -83,7 +85,7 @@ async function waitForAll(expected: string[], workerIds: string[]): Promise<void
 
 const owners = (leases: WireLease[]) => new Map(leases.map((l) => [l.ShardId, l.LeaseOwner]));
 
-describe('consumer library: a group of worker processes', () => {
+describe.each(['polling', 'fan-out'] as const)('consumer library: a group of worker processes reading by %s', (readMode) => {
   beforeEach(async () => {
     dir = await makeTempDir();
     await startCollectorProcess();
@@ -101,7 +103,7 @@ describe('consumer library: a group of worker processes', () => {
     await waitForStreamStatus(client, STREAM);
     const first = await putRecords('a', 600);
     const ids = ['w1', 'w2', 'w3'];
-    for (const id of ids) await startWorker(id);
+    for (const id of ids) await startWorker(id, readMode);
 
     // Balanced: two shards each.
     await pollUntil(
@@ -128,10 +130,14 @@ describe('consumer library: a group of worker processes', () => {
     );
     await waitForAll([...first, ...second], ids);
 
-    // In order per shard: each worker saw every shard's sequence numbers ascending within a lease.
+    // In order per shard: each worker saw every shard's sequence numbers ascending while it held its lease.
     for (const id of ids) {
       const lastSeen = new Map<string, bigint>();
       for (const line of readProcessed(outFile(id))) {
+        if (line.sequenceNumber === LEASE_START) {
+          lastSeen.delete(line.shardId);
+          continue;
+        }
         const seq = BigInt(line.sequenceNumber);
         const before = lastSeen.get(line.shardId);
         if (before !== undefined && seq <= before) expect.fail(`${id} went back on ${line.shardId}: ${seq} after ${before}`);
@@ -151,7 +157,7 @@ describe('consumer library: a group of worker processes', () => {
 
     // A new worker resumes after the checkpoints: it processes only what is new.
     const third = await putRecords('c', 30);
-    await startWorker('w4');
+    await startWorker('w4', readMode);
     await waitForAll(third, ['w4']);
     expect([...processedData(['w4'])].sort()).toEqual([...third].sort());
   });
@@ -169,9 +175,9 @@ describe('consumer library: a group of worker processes', () => {
     const aggregated = aggregator.build();
     await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: [{ PartitionKey: aggregated.partitionKey, Data: aggregated.data }] }));
 
-    await startWorker('solo');
+    await startWorker('solo', readMode);
     await waitForAll([...parentRecords, ...childRecords, ...userRecords], ['solo']);
-    const lines = readProcessed(outFile('solo'));
+    const lines = readProcessed(outFile('solo')).filter((line) => line.sequenceNumber !== LEASE_START);
     const lastParent = lines.map((l) => l.shardId).lastIndexOf('shardId-000000000000');
     const firstChild = lines.findIndex((l) => l.shardId !== 'shardId-000000000000');
     expect(lastParent).toBeLessThan(firstChild);

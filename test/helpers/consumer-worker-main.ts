@@ -1,7 +1,7 @@
 /** The process behind consumer-worker-process.ts: one ConsumerWorker with a recording processor. */
 import { appendFileSync } from 'node:fs';
 import { ConsumerWorker } from '../../consumer/index.js';
-import type { WorkerProcessConfig } from './consumer-worker-process.js';
+import { LEASE_START, type WorkerProcessConfig } from './consumer-worker-process.js';
 
 const config = JSON.parse(process.argv[2]!) as WorkerProcessConfig;
 const print = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
@@ -13,8 +13,12 @@ const worker = new ConsumerWorker({
   workerId: config.workerId,
   leaseDurationMs: config.leaseDurationMs,
   pollIntervalMs: config.pollIntervalMs,
+  readMode: config.readMode,
   log: print,
   processorFactory: (shardId) => ({
+    initialize() {
+      appendFileSync(config.outFile, `${shardId}\t${LEASE_START}\t0\t\n`);
+    },
     async processRecords(records, checkpointer) {
       appendFileSync(config.outFile, records.map((r) => `${shardId}\t${r.sequenceNumber}\t${r.subSequenceNumber}\t${r.data.toString()}\n`).join(''));
       await checkpointer.checkpoint();

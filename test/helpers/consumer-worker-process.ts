@@ -1,8 +1,8 @@
 /**
  * A consumer-library worker in its own process (the compiled `dist/test/helpers/consumer-worker-main.js`),
  * as applications run it: its processor appends every record it is given to `outFile`
- * (`shardId \t sequenceNumber \t subSequenceNumber \t data` per line) and checkpoints after each
- * batch; SIGTERM shuts it down gracefully.
+ * (`shardId \t sequenceNumber \t subSequenceNumber \t data` per line; `shardId \t LEASE_START`
+ * when it starts on a shard) and checkpoints after each batch; SIGTERM shuts it down gracefully.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +18,11 @@ export interface WorkerProcessConfig {
   outFile: string;
   leaseDurationMs: number;
   pollIntervalMs: number;
+  readMode: 'polling' | 'fan-out';
 }
+
+/** The sequence-number column of the line a processor writes when it starts on a shard. */
+export const LEASE_START = 'LEASE_START';
 
 export interface ProcessedLine {
   shardId: string;
