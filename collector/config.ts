@@ -4,10 +4,12 @@
  * and key, the variable, or the flag) and stops the start; nothing half-starts.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { AccessKeyConfig } from './auth.js';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
+import { checkEventSourceMappings, type EventSourceMapping } from './consumers/functions/config.js';
 import type { ShardLimitsSetting } from './store/throughput.js';
 
 export { ConfigError };
@@ -27,6 +29,8 @@ export interface CollectorConfig {
   onDemandStreamCountLimit: number;
   accessKeys: AccessKeyConfig[];
   insecure: boolean;
+  /** Hosted functions: event source mappings (config file only; see collector/consumers/functions). */
+  functions: EventSourceMapping[];
 }
 
 export const defaultConfig: CollectorConfig = {
@@ -43,6 +47,7 @@ export const defaultConfig: CollectorConfig = {
   onDemandStreamCountLimit: 50,
   accessKeys: [],
   insecure: false,
+  functions: [],
 };
 
 
@@ -66,7 +71,8 @@ Options (flags beat RIFFLE_* environment variables, which beat the config file):
   -h, --help                this text
 
 Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardLimits, region,
-accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, and accessKeys:
+accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, functions (hosted
+functions: Lambda-style event source mappings, see the README), and accessKeys:
 [{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
 "resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }].
 `;
@@ -145,7 +151,7 @@ function applyFile(config: CollectorConfig, file: string): void {
     throw new ConfigError(file, `cannot read config: ${(error as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'the config must be a JSON object');
-  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure']);
+  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'functions']);
   for (const [key, value] of Object.entries(raw)) {
     const source = `${file}: key '${key}'`;
     if (!known.has(key)) throw new ConfigError(file, `unknown key '${key}' (known: ${[...known].join(', ')})`);
@@ -193,6 +199,9 @@ function applyFile(config: CollectorConfig, file: string): void {
         break;
       case 'accessKeys':
         config.accessKeys = checkAccessKeys(value, source);
+        break;
+      case 'functions':
+        config.functions = checkEventSourceMappings(value, source, dirname(file));
         break;
     }
   }

@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { createDispatcher } from './api/dispatcher.js';
 import { createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig, usage } from './config.js';
+import { HostedFunctions } from './consumers/functions/index.js';
 import { startServer } from './server.js';
 import { StreamStore } from './store/streams.js';
 
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     log,
   });
   store.startBackgroundWork();
+  const functions = new HostedFunctions(store, config.functions, { dataDir: config.dataDir, region: config.region, accountId: config.accountId, log });
+  functions.start();
   const startedMs = Date.now();
   const server = await startServer({
     host: config.host,
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping', { signal });
     await server.close();
+    await functions.stop();
     await store.close();
     process.exit(0);
   };

@@ -1,0 +1,183 @@
+/**
+ * Hosted functions: runs every enabled event source mapping of the config — one ShardRunner per
+ * shard whose parents are finished, each with its own function invokers, so a crashing or slow
+ * function holds up only its own shard.
+ *
+ * Progress is durable: each mapping's checkpoint per shard is a lease record in the metadata store
+ * (application `function:<mapping name>`, owner `collector`; collector/store/leases.ts), written
+ * synchronously before the runner moves on. SHARD_END there lets a shard's children start.
+ *
+ * Failure destinations: a stream ARN gets each failure record as one record (partition key: the
+ * shard id); a bucket ARN without an S3 endpoint is the folder `<data-dir>/s3/<bucket>/`, with
+ * object keys as Lambda names them: `aws/lambda/<mapping>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Backoff } from '../../../shared/backoff.js';
+import { isAwsError } from '../../../shared/errors.js';
+import { SHARD_END, type Lease } from '../../store/leases.js';
+import type { StreamStore } from '../../store/streams.js';
+import type { EventSourceMapping } from './config.js';
+import { createInvoker } from './invoker.js';
+import { ShardRunner, type ShardCheckpoint } from './shard-runner.js';
+
+export type { EventSourceMapping } from './config.js';
+export { checkEventSourceMappings } from './config.js';
+
+const LEASE_OWNER = 'collector';
+/** How often a mapping looks for new shards (after a reshard) and streams that did not exist yet. */
+const SHARD_SCAN_MS = 1_000;
+
+export interface HostedFunctionsOptions {
+  dataDir: string;
+  region: string;
+  accountId: string;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export class HostedFunctions {
+  private readonly stopping = new AbortController();
+  private readonly supervisors: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly store: StreamStore,
+    private readonly mappings: readonly EventSourceMapping[],
+    private readonly options: HostedFunctionsOptions,
+  ) {}
+
+  start(): void {
+    for (const mapping of this.mappings) if (mapping.enabled) this.supervisors.push(this.supervise(mapping));
+  }
+
+  /** Stops reading; batches in flight are abandoned unacknowledged and read again after a restart. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all(this.supervisors);
+  }
+
+  private functionArn(mapping: EventSourceMapping): string {
+    return `arn:aws:lambda:${this.options.region}:${this.options.accountId}:function:${mapping.name}`;
+  }
+
+  private async supervise(mapping: EventSourceMapping): Promise<void> {
+    const application = `function:${mapping.name}`;
+    const running = new Map<string, Promise<void>>();
+    let wake: () => void = () => undefined;
+    let missingLogged = false;
+    while (!this.stopping.signal.aborted) {
+      try {
+        const shards = this.store.shardViews({ streamName: mapping.streamName });
+        missingLogged = false;
+        for (const shard of shards) {
+          if (running.has(shard.shardId)) continue;
+          const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((id): id is string => id !== undefined);
+          const lease = await this.store.leases.create(application, mapping.streamName, shard.shardId, parents);
+          if (lease.checkpoint === SHARD_END) continue;
+          const leases = this.store.leases.list(application, mapping.streamName);
+          const parentDone = (id: string) => leases.find((l) => l.shardId === id)?.checkpoint === SHARD_END || !shards.some((s) => s.shardId === id);
+          if (!parents.every(parentDone)) continue;
+          const run = this.runShard(mapping, application, lease).finally(() => {
+            running.delete(shard.shardId);
+            wake();
+          });
+          running.set(shard.shardId, run);
+        }
+      } catch (error) {
+        if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
+        if (!missingLogged) this.options.log('function_stream_missing', { mapping: mapping.name, stream: mapping.streamName });
+        missingLogged = true;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, SHARD_SCAN_MS);
+        wake = done;
+        this.stopping.signal.addEventListener('abort', done, { once: true });
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    await Promise.all(running.values());
+  }
+
+  /** Runs one shard to its end; an unexpected failure restarts it from its checkpoint after a pause. */
+  private async runShard(mapping: EventSourceMapping, application: string, lease: Lease): Promise<void> {
+    const functionArn = this.functionArn(mapping);
+    const invokers = Array.from({ length: mapping.parallelizationFactor }, () => createInvoker(mapping, functionArn));
+    let current = lease;
+    const checkpoint: ShardCheckpoint = {
+      get current() {
+        return current.checkpoint;
+      },
+      save: async (sequenceNumber) => {
+        current = await this.store.leases.update(application, mapping.streamName, lease.shardId, current.counter, { owner: LEASE_OWNER, checkpoint: sequenceNumber });
+      },
+    };
+    const backoff = new Backoff({ retryInitialBackoffMillis: 1_000, retryMaxBackoffMillis: 30_000 });
+    try {
+      while (!this.stopping.signal.aborted) {
+        const runner = new ShardRunner({
+          store: this.store,
+          mapping,
+          source: { region: this.options.region, streamArn: this.store.streamArn(mapping.streamName), shardId: lease.shardId },
+          functionArn,
+          invokers,
+          checkpoint,
+          sendToFailureDestination: (record, event) => this.sendToFailureDestination(mapping, lease.shardId, record, event),
+          now: () => this.store.now(),
+          signal: this.stopping.signal,
+          log: this.options.log,
+        });
+        try {
+          if ((await runner.run()) === 'ended') return;
+        } catch (error) {
+          if (isAwsError(error, 'ResourceNotFoundException')) return; // the stream or shard went away
+          this.options.log('function_shard_failed', { mapping: mapping.name, shardId: lease.shardId, error: String(error) });
+          await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+        }
+      }
+    } finally {
+      await Promise.all(invokers.map((invoker) => invoker.close()));
+    }
+  }
+
+  /** Writes a failure record durably, retrying until it is stored: the checkpoint waits for it. */
+  private async sendToFailureDestination(mapping: EventSourceMapping, shardId: string, record: Record<string, unknown>, event: unknown): Promise<void> {
+    const destination = mapping.onFailure!;
+    const backoff = new Backoff({ retryInitialBackoffMillis: 500, retryMaxBackoffMillis: 30_000 });
+    while (!this.stopping.signal.aborted) {
+      try {
+        const bucket = /^arn:aws[\w-]*:s3:::(.+)$/.exec(destination)?.[1];
+        if (bucket !== undefined) await this.writeToBucket(bucket, mapping, shardId, { ...record, payload: event });
+        else await this.putToStream(destination, shardId, record);
+        return;
+      } catch (error) {
+        this.options.log('function_failure_destination_failed', { mapping: mapping.name, destination, error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+      }
+    }
+  }
+
+  private async putToStream(streamArn: string, shardId: string, record: Record<string, unknown>): Promise<void> {
+    const [result] = await this.store.putRecords({ streamArn }, [{ partitionKey: shardId, data: Buffer.from(JSON.stringify(record)) }]);
+    if (!result || !('sequenceNumber' in result)) throw new Error(`put to ${streamArn} failed: ${result && 'errorCode' in result ? result.errorCode : 'no result'}`);
+  }
+
+  private async writeToBucket(bucket: string, mapping: EventSourceMapping, shardId: string, content: Record<string, unknown>): Promise<void> {
+    const now = new Date(this.store.now());
+    const iso = now.toISOString();
+    const key = `aws/lambda/${mapping.name}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 19).replaceAll(':', '.')}-${randomUUID()}`;
+    const path = join(this.options.dataDir, 's3', bucket, key);
+    await fsp.mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.tmp`;
+    const file = await fsp.open(temporary, 'w');
+    try {
+      await file.writeFile(JSON.stringify(content));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fsp.rename(temporary, path);
+  }
+}

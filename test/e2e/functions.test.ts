@@ -1,0 +1,250 @@
+/**
+ * Hosted functions (Lambda-style event source mappings) in the real collector process, configured
+ * by its config file, fed by the AWS SDK: partial batch failure (ReportBatchItemFailures), bisect
+ * on error, retries exhausted to an OnFailure bucket and an OnFailure stream (the latter with an
+ * HTTP URL function), FilterCriteria, tumbling windows with state, and progress that survives a
+ * restart. Module functions run in worker threads and log what they were given to a file.
+ */
+import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CreateStreamCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { kinesisClient, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { pollUntil } from '../helpers/poll.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
+
+interface Invocation {
+  data: string[];
+  sequenceNumbers: string[];
+  state?: { total?: number };
+  window?: { start: string; end: string };
+  isFinalInvokeForWindow?: boolean;
+  eventSourceARN?: string;
+  shape?: Record<string, unknown>;
+}
+
+let dir: { path: string; remove: () => Promise<void> };
+let collector: CollectorProcess;
+let client: KinesisClient;
+let httpFunction: http.Server;
+const httpCalls: string[][] = [];
+
+const logFile = (name: string) => join(dir.path, `${name}.log`);
+const invocations = (name: string): Invocation[] =>
+  existsSync(logFile(name))
+    ? readFileSync(logFile(name), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Invocation)
+    : [];
+
+/** A function module that logs each invocation, then runs `body` (which sees `event`, `data` and `state`). */
+function writeFunction(name: string, body: string): string {
+  const path = join(dir.path, `${name}.mjs`);
+  writeFileSync(
+    path,
+    `import { appendFileSync } from 'node:fs';
+const decode = (r) => Buffer.from(r.kinesis.data, 'base64').toString();
+const failedOnce = new Set();
+export const handler = async (event, context) => {
+  const data = event.Records.map(decode);
+  appendFileSync(${JSON.stringify(logFile(name))}, JSON.stringify({ data, sequenceNumbers: event.Records.map((r) => r.kinesis.sequenceNumber),
+    state: event.state, window: event.window, isFinalInvokeForWindow: event.isFinalInvokeForWindow, eventSourceARN: event.eventSourceARN,
+    shape: event.Records[0] ? { ...event.Records[0], kinesis: Object.keys(event.Records[0].kinesis).sort() } : undefined }) + '\\n');
+  ${body}
+};
+`,
+  );
+  return path;
+}
+
+async function put(stream: string, records: Array<{ data: string; partitionKey?: string }>): Promise<void> {
+  const { FailedRecordCount } = await client.send(
+    new PutRecordsCommand({ StreamName: stream, Records: records.map((r) => ({ PartitionKey: r.partitionKey ?? 'k', Data: Buffer.from(r.data) })) }),
+  );
+  expect(FailedRecordCount).toBe(0);
+}
+
+const succeeded = (name: string, failing: (inv: Invocation) => boolean) => invocations(name).filter((inv) => !failing(inv)).flatMap((inv) => inv.data);
+
+describe('hosted functions', () => {
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    // An HTTP function: answers 500 while the batch holds "bad", else 200 with no body.
+    httpFunction = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const data = (JSON.parse(body) as { Records: Array<{ kinesis: { data: string } }> }).Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString());
+        httpCalls.push(data);
+        res.statusCode = data.includes('bad') ? 500 : 200;
+        res.end(data.includes('bad') ? 'boom' : '');
+      });
+    });
+    await new Promise<void>((resolve) => httpFunction.listen(0, '127.0.0.1', resolve));
+    const functionsConfig = [
+      {
+        name: 'partial',
+        streamName: 'partial',
+        module: writeFunction('partial', `const failing = event.Records.find((r) => decode(r).startsWith('fail-once') && !failedOnce.has(decode(r)));
+  if (failing) { failedOnce.add(decode(failing)); return { batchItemFailures: [{ itemIdentifier: failing.kinesis.sequenceNumber }] }; }
+  return { batchItemFailures: [] };`),
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+      {
+        name: 'bisect',
+        streamName: 'bisect',
+        module: writeFunction('bisect', `if (data.includes('poison')) throw new Error('poisoned batch');`),
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:s3:::failures' } },
+      },
+      {
+        name: 'remote',
+        streamName: 'remote',
+        url: `http://127.0.0.1:${(httpFunction.address() as AddressInfo).port}/`,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1,
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:kinesis:us-east-1:000000000000:stream/dlq' } },
+      },
+      {
+        name: 'filtered',
+        streamName: 'filtered',
+        module: writeFunction('filtered', ''),
+        StartingPosition: 'TRIM_HORIZON',
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { kind: ['alert'], level: [{ numeric: ['>', 5] }] } }) }, { Pattern: JSON.stringify({ partitionKey: [{ prefix: 'vip-' }] }) }] },
+      },
+      {
+        name: 'windows',
+        streamName: 'windows',
+        module: writeFunction('windows', `return { state: { total: (event.state.total ?? 0) + data.reduce((sum, d) => sum + Number(d), 0) } };`),
+        StartingPosition: 'TRIM_HORIZON',
+        TumblingWindowInSeconds: 1,
+      },
+    ];
+    writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ functions: functionsConfig }));
+    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    client = kinesisClient(collector.endpoint);
+    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'windows']) {
+      await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+      await waitForStreamStatus(client, stream);
+    }
+  });
+  afterAll(async () => {
+    client.destroy();
+    await collector.stop();
+    await new Promise((resolve) => httpFunction.close(resolve));
+    await dir.remove();
+  });
+
+  it('retries a partial batch failure from the failed record on, with Lambda’s Kinesis event shape, and keeps its progress across a restart', async () => {
+    const data = Array.from({ length: 8 }, (_, i) => (i === 4 ? 'fail-once-4' : `p${i}`));
+    await put('partial', data.map((d) => ({ data: d })));
+    await pollUntil('the batch retried and done', () => invocations('partial').length >= 2 && invocations('partial').flatMap((i) => i.data).filter((d) => d === 'p7').length === 2, WAIT);
+    const [first, second] = invocations('partial');
+    expect(first!.data).toEqual(data);
+    expect(second!.data).toEqual(data.slice(4));
+    expect(first!.shape).toMatchObject({
+      kinesis: ['approximateArrivalTimestamp', 'data', 'kinesisSchemaVersion', 'partitionKey', 'sequenceNumber'],
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventName: 'aws:kinesis:record',
+      eventID: `shardId-000000000000:${first!.sequenceNumbers[0]}`,
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/partial',
+    });
+
+    // The checkpoint is in the metadata store: after a restart only new records are delivered.
+    client.destroy();
+    expect(await collector.stop()).toBe(0);
+    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    client = kinesisClient(collector.endpoint);
+    await put('partial', [{ data: 'after-restart' }]);
+    await pollUntil('the new record delivered', () => invocations('partial').some((i) => i.data.includes('after-restart')), WAIT);
+    expect(invocations('partial').slice(2).map((i) => i.data)).toEqual([['after-restart']]);
+  });
+
+  it('bisects a failing batch down to the poison record and sends only it to the OnFailure bucket', async () => {
+    const data = Array.from({ length: 8 }, (_, i) => (i === 5 ? 'poison' : `b${i}`));
+    await put('bisect', data.map((d) => ({ data: d })));
+    const bucket = join(dir.path, 'data', 's3', 'failures');
+    const failureFiles = () => (existsSync(bucket) ? listFiles(bucket).filter((f) => !f.endsWith('.tmp')) : []);
+    await pollUntil('a failure record in the bucket', () => failureFiles().length === 1, WAIT);
+    await pollUntil('every other record processed', () => data.filter((d) => d !== 'poison').every((d) => succeeded('bisect', (i) => i.data.includes('poison')).includes(d)), WAIT);
+    const key = failureFiles()[0]!;
+    expect(key).toMatch(/^aws\/lambda\/bisect\/shardId-000000000000\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/);
+    const failure = JSON.parse(readFileSync(join(bucket, key), 'utf8')) as Record<string, any>;
+    const poisonSequence = invocations('bisect').find((i) => i.data.length === 1 && i.data[0] === 'poison')!.sequenceNumbers[0];
+    expect(failure).toMatchObject({
+      requestContext: { functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bisect', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: poisonSequence, endSequenceNumber: poisonSequence, batchSize: 1, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/bisect' },
+    });
+    expect(failure.payload.Records.map((r: any) => Buffer.from(r.kinesis.data, 'base64').toString())).toEqual(['poison']);
+  });
+
+  it('sends a batch whose retries ran out to the OnFailure stream and moves on (HTTP URL function)', async () => {
+    await put('remote', [{ data: 'bad' }, { data: 'good' }]);
+    await pollUntil('the good record delivered', () => httpCalls.some((c) => c.includes('good')), WAIT);
+    // MaximumRetryAttempts 2: one invocation and two retries.
+    expect(httpCalls.filter((c) => c.includes('bad'))).toHaveLength(3);
+    const dlq = await pollUntil('the failure record in dlq', async () => {
+      const { records } = await readShard(client, 'dlq', 'shardId-000000000000');
+      return records.length > 0 ? records : undefined;
+    }, WAIT);
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.PartitionKey).toBe('shardId-000000000000');
+    const failure = JSON.parse(Buffer.from(dlq[0]!.Data!).toString()) as Record<string, any>;
+    expect(failure.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3, functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:remote' });
+    expect(failure.KinesisBatchInfo).toMatchObject({ batchSize: 1, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/remote' });
+    expect(failure).not.toHaveProperty('payload');
+  });
+
+  it('invokes only with records that match a filter', async () => {
+    await put('filtered', [
+      { data: JSON.stringify({ kind: 'alert', level: 7 }) },
+      { data: JSON.stringify({ kind: 'alert', level: 2 }) },
+      { data: JSON.stringify({ kind: 'info', level: 9 }) },
+      { data: 'plain text', partitionKey: 'vip-1' },
+      { data: 'plain text too', partitionKey: 'regular' },
+      { data: 'last', partitionKey: 'vip-2' },
+    ]);
+    await pollUntil('the last matching record delivered', () => invocations('filtered').some((i) => i.data.includes('last')), WAIT);
+    expect(invocations('filtered').flatMap((i) => i.data)).toEqual([JSON.stringify({ kind: 'alert', level: 7 }), 'plain text', 'last']);
+  });
+
+  it('carries state through a tumbling window and closes it with a final invocation', async () => {
+    await put('windows', [1, 2, 3].map((n) => ({ data: String(n) })));
+    await pollUntil('a window closed', () => invocations('windows').some((i) => i.isFinalInvokeForWindow), WAIT);
+    await put('windows', [10, 20].map((n) => ({ data: String(n) })));
+    await pollUntil('two windows closed', () => invocations('windows').filter((i) => i.isFinalInvokeForWindow).length === 2, WAIT);
+    const all = invocations('windows');
+    const finals = all.filter((i) => i.isFinalInvokeForWindow);
+    for (const final of finals) {
+      expect(final.data).toEqual([]);
+      expect(Date.parse(final.window!.end) - Date.parse(final.window!.start)).toBe(1000);
+      // The final invocation sees the window's total: its records' values, summed by the state.
+      const windowRecords = all.filter((i) => !i.isFinalInvokeForWindow && i.window!.start === final.window!.start).flatMap((i) => i.data);
+      expect(final.state!.total).toBe(windowRecords.reduce((sum, d) => sum + Number(d), 0));
+    }
+    expect(finals.reduce((sum, f) => sum + f.state!.total!, 0)).toBe(36);
+    expect(all[0]!.eventSourceARN).toBe('arn:aws:kinesis:us-east-1:000000000000:stream/windows');
+  });
+});
+
+function listFiles(root: string, prefix = ''): string[] {
+  return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(root, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
