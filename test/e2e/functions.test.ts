@@ -125,6 +125,18 @@ describe('hosted functions', () => {
         FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { kind: ['alert'], level: [{ numeric: ['>', 5] }] } }) }, { Pattern: JSON.stringify({ partitionKey: [{ prefix: 'vip-' }] }) }] },
       },
       {
+        name: 'sandbox',
+        streamName: 'sandbox',
+        module: writeFunction('sandbox', `if (data.includes('hang')) await new Promise(() => undefined);
+  if (data.includes('hog')) { const hoard = []; for (;;) hoard.push(new Array(100_000).fill({ data })); }`),
+        timeoutSeconds: 1,
+        memoryMB: 32,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:kinesis:us-east-1:000000000000:stream/sandbox-failures' } },
+      },
+      {
         name: 'windows',
         streamName: 'windows',
         module: writeFunction('windows', `return { state: { total: (event.state.total ?? 0) + data.reduce((sum, d) => sum + Number(d), 0) } };`),
@@ -135,7 +147,7 @@ describe('hosted functions', () => {
     writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ functions: functionsConfig }));
     collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
     client = kinesisClient(collector.endpoint);
-    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'windows']) {
+    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'windows']) {
       await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
       await waitForStreamStatus(client, stream);
     }
@@ -222,6 +234,16 @@ describe('hosted functions', () => {
     ]);
     await pollUntil('the last matching record delivered', () => invocations('filtered').some((i) => i.data.includes('last')), WAIT);
     expect(invocations('filtered').flatMap((i) => i.data)).toEqual([JSON.stringify({ kind: 'alert', level: 7 }), 'plain text', 'last']);
+  });
+
+  it('kills a function that overruns its timeout or memory limit and carries on with the next records', async () => {
+    await put('sandbox', [{ data: 'hang' }, { data: 'hog' }, { data: 'fine' }]);
+    await pollUntil('the record after them delivered', () => invocations('sandbox').some((i) => i.data.includes('fine')), WAIT);
+    const { records } = await readShard(client, 'sandbox-failures', 'shardId-000000000000');
+    const failures = records.map((r) => JSON.parse(Buffer.from(r.Data!).toString()) as Record<string, any>);
+    expect(failures.map((f) => f.KinesisBatchInfo.startSequenceNumber)).toEqual(invocations('sandbox').slice(0, 2).map((i) => i.sequenceNumbers[0]));
+    expect(failures.every((f) => f.requestContext.condition === 'RetryAttemptsExhausted')).toBe(true);
+    expect(collector.logs.filter((l) => l.event === 'function_failed' && l.mapping === 'sandbox').map((l) => l.errorType)).toEqual(['Sandbox.Timedout', 'Runtime.ExitError']);
   });
 
   it('carries state through a tumbling window and closes it with a final invocation', async () => {
