@@ -50,14 +50,14 @@ async function main(): Promise<void> {
     log,
   });
   store.startBackgroundWork();
-  const functions = new HostedFunctions(store, config.functions, { dataDir: config.dataDir, region: config.region, accountId: config.accountId, log });
+  const functions = await HostedFunctions.open(store, config.functions, { dataDir: config.dataDir, region: config.region, accountId: config.accountId, log });
   functions.start();
   const startedMs = Date.now();
   const server = await startServer({
     host: config.host,
     port: config.port,
     ...(tls ? { tls } : {}),
-    dispatcher: createDispatcher(store),
+    dispatcher: createDispatcher(store, functions),
     ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
     metrics: () => store.metrics.render(),

@@ -1,26 +1,35 @@
 /**
  * Finds the operation an `X-Amz-Target` names, validates the input against the API model,
- * checks the caller's access policy, and runs it. Besides Kinesis, the Riffle-only lease
- * operations of the consumer library (`RiffleLeases_20250101.*`) validate their own input.
+ * checks the caller's access policy, and runs it. Besides Kinesis, the Riffle-only operations —
+ * leases of the consumer library (`RiffleLeases_20250101.*`) and hosted-function mappings
+ * (`RiffleFunctions_20250101.*`) — validate their own input.
  */
 import { AwsError } from '../../shared/errors.js';
 import { authorize } from '../auth.js';
 import type { StreamStore } from '../store/streams.js';
 import { kinesisOperations } from './kinesis/index.js';
+import type { HostedFunctions } from '../consumers/functions/index.js';
+import { functionOperations, FUNCTIONS_TARGET_PREFIX } from './riffle-functions/index.js';
 import { leaseOperations } from './riffle-leases/index.js';
-import { LEASES_TARGET_PREFIX } from './riffle-leases/operation.js';
+import { LEASES_TARGET_PREFIX, type RiffleOperation } from './riffle-leases/operation.js';
 import type { ApiCall, Dispatcher } from './operation.js';
 import { validateRequest } from './schemas/validate.js';
 
 const KINESIS_TARGET_PREFIX = 'Kinesis_20131202.';
 
-export function createDispatcher(store: StreamStore): Dispatcher {
+const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, RiffleOperation<any>>]> = [
+  [LEASES_TARGET_PREFIX, leaseOperations],
+  [FUNCTIONS_TARGET_PREFIX, functionOperations],
+];
+
+export function createDispatcher(store: StreamStore, functions?: HostedFunctions): Dispatcher {
   return {
     async dispatch(call: ApiCall): Promise<unknown> {
-      const ctx = { store, requestId: call.requestId };
-      if (call.target.startsWith(LEASES_TARGET_PREFIX)) {
-        const name = call.target.slice(LEASES_TARGET_PREFIX.length);
-        const operation = leaseOperations.get(name);
+      const ctx = { store, requestId: call.requestId, ...(functions ? { functions } : {}) };
+      for (const [prefix, operations] of riffleServices) {
+        if (!call.target.startsWith(prefix)) continue;
+        const name = call.target.slice(prefix.length);
+        const operation = operations.get(name);
         if (!operation) throw new AwsError('UnknownOperationException', '');
         const input = operation.validate(call.input as Record<string, unknown>);
         authorize(call.identity, `riffle:${name}`, operation.resource(input, ctx));

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { kinesisClient, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
+import { errorTypeOf, sendRaw } from '../helpers/raw-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
@@ -246,6 +247,35 @@ describe('hosted functions', () => {
     expect(collector.logs.filter((l) => l.event === 'function_failed' && l.mapping === 'sandbox').map((l) => l.errorType)).toEqual(['Sandbox.Timedout', 'Runtime.ExitError']);
   });
 
+  it('creates, lists and deletes mappings through the RiffleFunctions API, durably', async () => {
+    await client.send(new CreateStreamCommand({ StreamName: 'managed', ShardCount: 1 }));
+    await waitForStreamStatus(client, 'managed');
+    const entry = { name: 'managed', streamName: 'managed', module: writeFunction('managed', ''), StartingPosition: 'TRIM_HORIZON' };
+    const created = await functionsApi('CreateEventSourceMapping', entry);
+    expect(created.status).toBe(200);
+    expect(created.output.EventSourceMapping).toMatchObject({ Name: 'managed', StreamName: 'managed', BatchSize: 100, State: 'Enabled', Origin: 'api' });
+    expect((await functionsApi('CreateEventSourceMapping', entry)).errorType).toBe('ResourceInUseException');
+    expect((await functionsApi('CreateEventSourceMapping', { ...entry, name: 'broken', BatchSize: 0 })).errorType).toBe('ValidationException');
+    await put('managed', [{ data: 'via-api' }]);
+    await pollUntil('the API mapping invoked', () => invocations('managed').some((i) => i.data.includes('via-api')), WAIT);
+
+    // It survives a restart, beside the config file's mappings.
+    client.destroy();
+    expect(await collector.stop()).toBe(0);
+    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    client = kinesisClient(collector.endpoint);
+    const listed = (await functionsApi('ListEventSourceMappings', {})).output.EventSourceMappings as Array<{ Name: string; Origin: string }>;
+    expect(listed.map((m) => [m.Name, m.Origin])).toContainEqual(['managed', 'api']);
+    expect(listed.map((m) => [m.Name, m.Origin])).toContainEqual(['partial', 'config']);
+    await put('managed', [{ data: 'after-restart' }]);
+    await pollUntil('the API mapping invoked after the restart', () => invocations('managed').some((i) => i.data.includes('after-restart')), WAIT);
+
+    expect((await functionsApi('DeleteEventSourceMapping', { Name: 'partial' })).errorType).toBe('ResourceInUseException');
+    expect((await functionsApi('DeleteEventSourceMapping', { Name: 'managed' })).status).toBe(200);
+    expect((await functionsApi('DeleteEventSourceMapping', { Name: 'managed' })).errorType).toBe('ResourceNotFoundException');
+    expect(((await functionsApi('ListEventSourceMappings', {})).output.EventSourceMappings as Array<{ Name: string }>).map((m) => m.Name)).not.toContain('managed');
+  });
+
   it('carries state through a tumbling window and closes it with a final invocation', async () => {
     await put('windows', [1, 2, 3].map((n) => ({ data: String(n) })));
     await pollUntil('a window closed', () => invocations('windows').some((i) => i.isFinalInvokeForWindow), WAIT);
@@ -264,6 +294,15 @@ describe('hosted functions', () => {
     expect(all[0]!.eventSourceARN).toBe('arn:aws:kinesis:us-east-1:000000000000:stream/windows');
   });
 });
+
+/** A RiffleFunctions_20250101 call (the collector runs open). */
+async function functionsApi(operation: string, body: object): Promise<{ status: number; output: any; errorType: string | undefined }> {
+  const response = await sendRaw(collector.port, {
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `RiffleFunctions_20250101.${operation}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, output: JSON.parse(response.body.toString() || '{}'), errorType: errorTypeOf(response) };
+}
 
 function listFiles(root: string, prefix = ''): string[] {
   return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((entry) =>

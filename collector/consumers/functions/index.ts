@@ -7,6 +7,10 @@
  * (application `function:<mapping name>`, owner `collector`; collector/store/leases.ts), written
  * synchronously before the runner moves on. SHARD_END there lets a shard's children start.
  *
+ * Mappings come from the config file (fixed while the collector runs) and from the Riffle-only
+ * API (`RiffleFunctions_20250101.*`, collector/api/riffle-functions/), which keeps its mappings as
+ * they were given in `<data-dir>/functions.json` (written to a temp file, fsync'd, renamed).
+ *
  * Failure destinations: a stream ARN gets each failure record as one record (partition key: the
  * shard id); a bucket ARN without an S3 endpoint is the folder `<data-dir>/s3/<bucket>/`, with
  * object keys as Lambda names them: `aws/lambda/<mapping>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`.
@@ -15,10 +19,11 @@ import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
-import { isAwsError } from '../../../shared/errors.js';
+import { AwsError, isAwsError } from '../../../shared/errors.js';
+import { ConfigError } from '../../../shared/config-values.js';
 import { SHARD_END, type Lease } from '../../store/leases.js';
 import type { StreamStore } from '../../store/streams.js';
-import type { EventSourceMapping } from './config.js';
+import { checkEventSourceMappings, type EventSourceMapping } from './config.js';
 import { createInvoker } from './invoker.js';
 import { ShardRunner, type ShardCheckpoint } from './shard-runner.js';
 
@@ -36,36 +41,131 @@ export interface HostedFunctionsOptions {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
+export type MappingOrigin = 'config' | 'api';
+
+interface Running {
+  mapping: EventSourceMapping;
+  origin: MappingOrigin;
+  /** What the API was given, kept to write functions.json again. */
+  request?: Record<string, unknown>;
+  stopping: AbortController;
+  supervisor?: Promise<void>;
+}
+
 export class HostedFunctions {
   private readonly stopping = new AbortController();
-  private readonly supervisors: Array<Promise<void>> = [];
+  private readonly mappings = new Map<string, Running>();
+  /** functions.json writes, one at a time. */
+  private saving: Promise<void> = Promise.resolve();
 
-  constructor(
+  private constructor(
     private readonly store: StreamStore,
-    private readonly mappings: readonly EventSourceMapping[],
     private readonly options: HostedFunctionsOptions,
   ) {}
 
+  /** The config file's mappings and those the API created earlier (re-validated; a broken one is logged and skipped). */
+  static async open(store: StreamStore, configMappings: readonly EventSourceMapping[], options: HostedFunctionsOptions): Promise<HostedFunctions> {
+    const functions = new HostedFunctions(store, options);
+    for (const mapping of configMappings) functions.mappings.set(mapping.name, { mapping, origin: 'config', stopping: new AbortController() });
+    let saved: unknown[] = [];
+    try {
+      saved = JSON.parse(await fsp.readFile(functions.savedPath, 'utf8')) as unknown[];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const request of saved) {
+      try {
+        const [mapping] = checkEventSourceMappings([request], functions.savedPath, options.dataDir);
+        if (!functions.mappings.has(mapping!.name)) functions.mappings.set(mapping!.name, { mapping: mapping!, origin: 'api', request: request as Record<string, unknown>, stopping: new AbortController() });
+      } catch (error) {
+        options.log('function_mapping_invalid', { file: functions.savedPath, error: String(error) });
+      }
+    }
+    return functions;
+  }
+
+  private get savedPath(): string {
+    return join(this.options.dataDir, 'functions.json');
+  }
+
   start(): void {
-    for (const mapping of this.mappings) if (mapping.enabled) this.supervisors.push(this.supervise(mapping));
+    for (const running of this.mappings.values()) this.startMapping(running);
+  }
+
+  private startMapping(running: Running): void {
+    if (running.mapping.enabled) running.supervisor = this.supervise(running.mapping, AbortSignal.any([this.stopping.signal, running.stopping.signal]));
   }
 
   /** Stops reading; batches in flight are abandoned unacknowledged and read again after a restart. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all(this.supervisors);
+    await Promise.all([...this.mappings.values()].map((running) => running.supervisor));
+  }
+
+  list(): Array<{ mapping: EventSourceMapping; origin: MappingOrigin }> {
+    return [...this.mappings.values()].sort((a, b) => (a.mapping.name < b.mapping.name ? -1 : 1));
+  }
+
+  /** Adds a mapping given as a config entry; durable before it returns, then it starts. */
+  async create(request: Record<string, unknown>): Promise<EventSourceMapping> {
+    let mapping: EventSourceMapping;
+    try {
+      [mapping] = checkEventSourceMappings([request], 'request', this.options.dataDir) as [EventSourceMapping];
+    } catch (error) {
+      if (error instanceof ConfigError) throw new AwsError('ValidationException', error.message);
+      throw error;
+    }
+    if (this.mappings.has(mapping.name)) throw new AwsError('ResourceInUseException', `An event source mapping named ${mapping.name} already exists.`);
+    const running: Running = { mapping, origin: 'api', request, stopping: new AbortController() };
+    this.mappings.set(mapping.name, running);
+    try {
+      await this.save();
+    } catch (error) {
+      this.mappings.delete(mapping.name);
+      throw error;
+    }
+    this.startMapping(running);
+    return mapping;
+  }
+
+  /** Removes an API-created mapping: it stops, and its checkpoints stay (a mapping of the same name resumes from them). */
+  async delete(name: string): Promise<void> {
+    const running = this.mappings.get(name);
+    if (!running) throw new AwsError('ResourceNotFoundException', `Event source mapping ${name} not found.`);
+    if (running.origin === 'config') throw new AwsError('ResourceInUseException', `Event source mapping ${name} is declared in the config file; remove it there.`);
+    this.mappings.delete(name);
+    await this.save();
+    running.stopping.abort();
+    await running.supervisor;
+  }
+
+  private save(): Promise<void> {
+    const write = this.saving.then(async () => {
+      const requests = [...this.mappings.values()].filter((r) => r.origin === 'api').map((r) => r.request);
+      const temporary = `${this.savedPath}.tmp`;
+      const file = await fsp.open(temporary, 'w');
+      try {
+        await file.writeFile(JSON.stringify(requests, null, 2));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await fsp.rename(temporary, this.savedPath);
+    });
+    this.saving = write.catch(() => undefined);
+    return write;
   }
 
   private functionArn(mapping: EventSourceMapping): string {
     return `arn:aws:lambda:${this.options.region}:${this.options.accountId}:function:${mapping.name}`;
   }
 
-  private async supervise(mapping: EventSourceMapping): Promise<void> {
+  private async supervise(mapping: EventSourceMapping, signal: AbortSignal): Promise<void> {
     const application = `function:${mapping.name}`;
     const running = new Map<string, Promise<void>>();
     let wake: () => void = () => undefined;
     let missingLogged = false;
-    while (!this.stopping.signal.aborted) {
+    while (!signal.aborted) {
       try {
         const shards = this.store.shardViews({ streamName: mapping.streamName });
         missingLogged = false;
@@ -77,7 +177,7 @@ export class HostedFunctions {
           const leases = this.store.leases.list(application, mapping.streamName);
           const parentDone = (id: string) => leases.find((l) => l.shardId === id)?.checkpoint === SHARD_END || !shards.some((s) => s.shardId === id);
           if (!parents.every(parentDone)) continue;
-          const run = this.runShard(mapping, application, lease).finally(() => {
+          const run = this.runShard(mapping, application, lease, signal).finally(() => {
             running.delete(shard.shardId);
             wake();
           });
@@ -91,7 +191,7 @@ export class HostedFunctions {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, SHARD_SCAN_MS);
         wake = done;
-        this.stopping.signal.addEventListener('abort', done, { once: true });
+        signal.addEventListener('abort', done, { once: true });
         function done(): void {
           clearTimeout(timer);
           resolve();
@@ -102,7 +202,7 @@ export class HostedFunctions {
   }
 
   /** Runs one shard to its end; an unexpected failure restarts it from its checkpoint after a pause. */
-  private async runShard(mapping: EventSourceMapping, application: string, lease: Lease): Promise<void> {
+  private async runShard(mapping: EventSourceMapping, application: string, lease: Lease, signal: AbortSignal): Promise<void> {
     const functionArn = this.functionArn(mapping);
     const invokers = Array.from({ length: mapping.parallelizationFactor }, () => createInvoker(mapping, functionArn));
     let current = lease;
@@ -116,7 +216,7 @@ export class HostedFunctions {
     };
     const backoff = new Backoff({ retryInitialBackoffMillis: 1_000, retryMaxBackoffMillis: 30_000 });
     try {
-      while (!this.stopping.signal.aborted) {
+      while (!signal.aborted) {
         const runner = new ShardRunner({
           store: this.store,
           mapping,
@@ -124,9 +224,9 @@ export class HostedFunctions {
           functionArn,
           invokers,
           checkpoint,
-          sendToFailureDestination: (record, event) => this.sendToFailureDestination(mapping, lease.shardId, record, event),
+          sendToFailureDestination: (record, event) => this.sendToFailureDestination(mapping, lease.shardId, record, event, signal),
           now: () => this.store.now(),
-          signal: this.stopping.signal,
+          signal: signal,
           log: this.options.log,
         });
         try {
@@ -143,10 +243,10 @@ export class HostedFunctions {
   }
 
   /** Writes a failure record durably, retrying until it is stored: the checkpoint waits for it. */
-  private async sendToFailureDestination(mapping: EventSourceMapping, shardId: string, record: Record<string, unknown>, event: unknown): Promise<void> {
+  private async sendToFailureDestination(mapping: EventSourceMapping, shardId: string, record: Record<string, unknown>, event: unknown, signal: AbortSignal): Promise<void> {
     const destination = mapping.onFailure!;
     const backoff = new Backoff({ retryInitialBackoffMillis: 500, retryMaxBackoffMillis: 30_000 });
-    while (!this.stopping.signal.aborted) {
+    while (!signal.aborted) {
       try {
         const bucket = /^arn:aws[\w-]*:s3:::(.+)$/.exec(destination)?.[1];
         if (bucket !== undefined) await this.writeToBucket(bucket, mapping, shardId, { ...record, payload: event });
