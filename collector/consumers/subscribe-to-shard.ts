@@ -9,8 +9,8 @@
  * - No polling: when caught up, the subscription sleeps until the store says the shard took records
  *   (StreamStore.watchShard, registered before each read so nothing slips between read and wait).
  * - It lasts 5 minutes (then ends cleanly; the client subscribes again from its continuation),
- *   ends when a newer subscription takes it over (ResourceInUseException event), and reports read
- *   failures as exception events, never as a cut connection.
+ *   ends when a newer subscription takes it over (ResourceInUseException event) or its consumer is
+ *   deregistered (ResourceNotFoundException event), and reports read failures as exception events, never as a cut connection.
  * - With shard limits on, at most 2 MiB/s per consumer per shard (times the limits multiplier).
  */
 import type { Clock } from '../../shared/clock.js';
@@ -74,7 +74,7 @@ export async function subscribeToShard(store: StreamStore, request: Subscription
   const iterator = await store.getShardIterator({ streamName: view.streamName }, request.shardId, type, sequenceNumber, timestamp);
   const startedMs = timers.now();
   const superseded = new AbortController();
-  const release = store.consumers.claimSubscription(view.consumerArn, request.shardId, { startedMs, supersede: () => superseded.abort() });
+  const release = store.consumers.claimSubscription(view.consumerArn, request.shardId, { startedMs, end: (reason) => superseded.abort(reason) });
   return new EventStreamOutput(async (sink) => {
     try {
       await pushRecords(store, { streamName: view.streamName, shardId: request.shardId, iterator, startedMs }, sink, superseded.signal, timers);
@@ -101,9 +101,7 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
 
   for (let first = true; ; first = false) {
     if (ended.aborted) {
-      if (superseded.aborted && !sink.signal.aborted) {
-        await sink.write(encodeExceptionEvent('ResourceInUseException', `Another subscription for shard ${state.shardId} of this consumer took over.`));
-      }
+      if (superseded.aborted && !sink.signal.aborted) await sink.write(exceptionEventFor(superseded.reason));
       return;
     }
     if (timers.now() >= endsAtMs) return;
