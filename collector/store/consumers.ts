@@ -77,7 +77,7 @@ export class ConsumerRegistry {
     return `${this.store.streamArn(streamName)}/consumer/${consumer.name}:${Math.floor(consumer.createdMs / 1000)}`;
   }
 
-  async register(streamArn: string, consumerName: string): Promise<ConsumerView> {
+  async register(streamArn: string, consumerName: string, tags?: Record<string, string>): Promise<ConsumerView> {
     const streamName = this.store.nameOf({ streamArn });
     const stream = this.store.describe({ streamName });
     this.requireUsable(stream);
@@ -88,7 +88,7 @@ export class ConsumerRegistry {
     if (existing.length >= MAX_CONSUMERS_PER_STREAM) {
       throw new AwsError('LimitExceededException', `Stream ${streamName} under account ${this.options.accountId} already has ${MAX_CONSUMERS_PER_STREAM} registered consumers, the maximum.`);
     }
-    const consumer: ConsumerMeta = { name: consumerName, createdMs: this.options.now(), status: 'CREATING' };
+    const consumer: ConsumerMeta = { name: consumerName, createdMs: this.options.now(), status: 'CREATING', ...(tags ? { tags: { ...tags } } : {}) };
     await this.store.updateMeta({ streamName }, (meta) => (meta.consumers = [...(meta.consumers ?? []), consumer]));
     this.afterDelay(streamName, consumerName, (c) => c.status === 'CREATING', (meta) => {
       const registered = meta.consumers?.find((c) => c.name === consumerName);
