@@ -96,6 +96,10 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
     expect(listed.map((c) => c.ConsumerName).sort()).toEqual(['dashboard', ...Array.from({ length: 19 }, (_, i) => `c${i + 1}`)].sort());
     const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: 'fan' }));
     expect(summary.StreamDescriptionSummary?.ConsumerCount).toBe(20);
+    const created = summary.StreamDescriptionSummary!.StreamCreationTimestamp!;
+    expect((await client.send(new ListStreamConsumersCommand({ StreamARN: streamArn('fan'), StreamCreationTimestamp: created }))).Consumers).toHaveLength(20);
+    const otherTime = new Date(created.getTime() - 60_000);
+    expect((await rejectionOf(client.send(new ListStreamConsumersCommand({ StreamARN: streamArn('fan'), StreamCreationTimestamp: otherTime })))).name).toBe('ResourceNotFoundException');
 
     await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: arn }));
     expect(await consumerStatus(arn)).toBe('DELETING');
