@@ -18,6 +18,8 @@ import { errorTypeOf, sendRaw } from '../helpers/raw-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
+/** Shard write limits off: the payload test puts 4.9 MB at once. */
+const collectorArgs = () => ['--config', join(dir.path, 'collector.json'), '--shard-limits', 'off'];
 
 interface Invocation {
   data: string[];
@@ -138,6 +140,14 @@ describe('hosted functions', () => {
         DestinationConfig: { OnFailure: { Destination: 'arn:aws:kinesis:us-east-1:000000000000:stream/sandbox-failures' } },
       },
       {
+        name: 'payload',
+        streamName: 'payload',
+        module: writeFunction('payload', ''),
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        timeoutSeconds: 10,
+      },
+      {
         name: 'windows',
         streamName: 'windows',
         module: writeFunction('windows', `return { state: { total: (event.state.total ?? 0) + data.reduce((sum, d) => sum + Number(d), 0) } };`),
@@ -146,9 +156,9 @@ describe('hosted functions', () => {
       },
     ];
     writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ functions: functionsConfig }));
-    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    collector = await startCollector(join(dir.path, 'data'), collectorArgs());
     client = kinesisClient(collector.endpoint);
-    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'windows']) {
+    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'payload', 'windows']) {
       await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
       await waitForStreamStatus(client, stream);
     }
@@ -180,7 +190,7 @@ describe('hosted functions', () => {
     // The checkpoint is in the metadata store: after a restart only new records are delivered.
     client.destroy();
     expect(await collector.stop()).toBe(0);
-    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    collector = await startCollector(join(dir.path, 'data'), collectorArgs());
     client = kinesisClient(collector.endpoint);
     await put('partial', [{ data: 'after-restart' }]);
     await pollUntil('the new record delivered', () => invocations('partial').some((i) => i.data.includes('after-restart')), WAIT);
@@ -262,7 +272,7 @@ describe('hosted functions', () => {
     // It survives a restart, beside the config file's mappings.
     client.destroy();
     expect(await collector.stop()).toBe(0);
-    collector = await startCollector(join(dir.path, 'data'), ['--config', join(dir.path, 'collector.json')]);
+    collector = await startCollector(join(dir.path, 'data'), collectorArgs());
     client = kinesisClient(collector.endpoint);
     const listed = (await functionsApi('ListEventSourceMappings', {})).output.EventSourceMappings as Array<{ Name: string; Origin: string }>;
     expect(listed.map((m) => [m.Name, m.Origin])).toContainEqual(['managed', 'api']);
@@ -274,6 +284,16 @@ describe('hosted functions', () => {
     expect((await functionsApi('DeleteEventSourceMapping', { Name: 'managed' })).status).toBe(200);
     expect((await functionsApi('DeleteEventSourceMapping', { Name: 'managed' })).errorType).toBe('ResourceNotFoundException');
     expect(((await functionsApi('ListEventSourceMappings', {})).output.EventSourceMappings as Array<{ Name: string }>).map((m) => m.Name)).not.toContain('managed');
+  });
+
+  it('keeps an invocation under Lambda’s 6 MB payload, splitting a batch that would exceed it', async () => {
+    const data = Array.from({ length: 7 }, (_, i) => String(i).repeat(700_000));
+    await put('payload', data.map((d) => ({ data: d })));
+    await pollUntil('all large records delivered', () => invocations('payload').flatMap((i) => i.data).length === 7, WAIT);
+    const sizes = invocations('payload').map((i) => i.data.length);
+    // 700 KB is about 934 KB in base64: six fit in 6 MiB, seven do not.
+    expect(Math.max(...sizes)).toBe(6);
+    expect(invocations('payload').flatMap((i) => i.data.map((d) => d[0]))).toEqual(['0', '1', '2', '3', '4', '5', '6']);
   });
 
   it('carries state through a tumbling window and closes it with a final invocation', async () => {

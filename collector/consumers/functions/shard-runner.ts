@@ -51,6 +51,10 @@ interface Window {
 
 export class ShardRunner {
   private iterator: string | undefined;
+  /** Records read but left for the next batch, which would have been over the payload limit. */
+  private carried: StoredRecord[] = [];
+  /** Whether the shard's end was reached while records were still carried. */
+  private endReached = false;
   private window: Window | undefined;
 
   constructor(private readonly options: ShardRunnerOptions) {}
@@ -82,10 +86,31 @@ export class ShardRunner {
     return 'stopped';
   }
 
-  /** Up to BatchSize records, waiting up to MaximumBatchingWindowInSeconds for a full batch once some arrived. */
+  /**
+   * Up to BatchSize records and at most a 6 MB invocation payload, waiting up to
+   * MaximumBatchingWindowInSeconds for a full batch once some arrived.
+   */
   private async nextBatch(): Promise<{ records: StoredRecord[]; ended: boolean }> {
     const { store, mapping, source, signal } = this.options;
     const records: StoredRecord[] = [];
+    let payloadBytes = 0;
+    /** Takes records until the payload limit; true when the batch is full. */
+    const take = (candidates: StoredRecord[]): boolean => {
+      for (let i = 0; i < candidates.length; i++) {
+        const bytes = eventRecordBytes(candidates[i]!);
+        if (records.length > 0 && payloadBytes + bytes > MAX_PAYLOAD_BYTES) {
+          this.carried = candidates.slice(i);
+          return true;
+        }
+        records.push(candidates[i]!);
+        payloadBytes += bytes;
+      }
+      return records.length >= mapping.batchSize;
+    };
+    const carried = this.carried;
+    this.carried = [];
+    if (take(carried) || this.carried.length > 0) return { records, ended: false };
+    if (this.endReached) return { records, ended: true };
     let batchDeadlineMs: number | undefined;
     for (;;) {
       let wake!: () => void;
@@ -93,10 +118,13 @@ export class ShardRunner {
       const unwatch = store.watchShard(mapping.streamName, source.shardId, wake);
       try {
         const result = await store.getRecords(this.iterator!, mapping.batchSize - records.length, { enhancedFanOut: true });
-        records.push(...result.records);
-        if (result.nextIterator === undefined) return { records, ended: true };
+        const full = take(result.records);
+        if (result.nextIterator === undefined) {
+          this.endReached = true;
+          return { records, ended: this.carried.length === 0 };
+        }
         this.iterator = result.nextIterator;
-        if (records.length >= mapping.batchSize) return { records, ended: false };
+        if (full) return { records, ended: false };
         if (!result.caughtUp) continue;
         const now = this.options.now();
         if (records.length > 0) {
@@ -238,6 +266,15 @@ export class ShardRunner {
     const record = failureRecord({ records, source, functionArn: this.options.functionArn, condition, invokeCount, ...(lastError ? { lastError } : {}), requestId: randomUUID(), nowMs: this.options.now() });
     await this.options.sendToFailureDestination(record, { Records: records.map((r) => kinesisEventRecord(r, source)) });
   }
+}
+
+/** Lambda: "6 MB each for request and response" (synchronous invocation payload quota). */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Room for a record's fixed event fields (eventID, eventSourceARN, …) beside its data and key. */
+const EVENT_RECORD_OVERHEAD_BYTES = 512;
+
+function eventRecordBytes(record: StoredRecord): number {
+  return Math.ceil(record.data.length / 3) * 4 + Buffer.byteLength(record.partitionKey) + EVENT_RECORD_OVERHEAD_BYTES;
 }
 
 /** A tumbling-window function answers `{state}`; anything else keeps the state as it was. */
