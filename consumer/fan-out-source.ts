@@ -9,7 +9,7 @@ import { jsonContentType } from '../shared/aws-wire.js';
 import { EventStreamDecoder, type EventMessage } from '../shared/event-stream.js';
 import { signRequest } from '../shared/sigv4.js';
 import { ConsumerApiError, type ConnectionOptions, type WireRecord } from './api-client.js';
-import type { RecordSource, ShardBatch } from './record-source.js';
+import type { RecordSource, ResumePoint, ShardBatch } from './record-source.js';
 
 export interface FanOutSourceOptions {
   connection: ConnectionOptions;
@@ -125,9 +125,12 @@ export class FanOutSource implements RecordSource {
 
   constructor(private readonly options: FanOutSourceOptions) {}
 
-  async next(after: string | undefined, signal: AbortSignal): Promise<ShardBatch> {
+  async next(from: ResumePoint | undefined, signal: AbortSignal): Promise<ShardBatch> {
     for (;;) {
-      this.subscription ??= new Subscription(this.options, after !== undefined ? { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { Type: this.options.startPosition });
+      this.subscription ??= new Subscription(
+        this.options,
+        from !== undefined ? { Type: from.inclusive ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', SequenceNumber: from.sequenceNumber } : { Type: this.options.startPosition },
+      );
       let event: SubscribeToShardEvent | 'end';
       try {
         event = await this.subscription.next(signal);

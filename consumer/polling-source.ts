@@ -3,7 +3,7 @@
  * support up to five read transactions per second"), and one call per poll interval once caught up.
  */
 import { ConsumerApiError, type ConsumerApi } from './api-client.js';
-import { sleep, type RecordSource, type ShardBatch } from './record-source.js';
+import { sleep, type RecordSource, type ResumePoint, type ShardBatch } from './record-source.js';
 
 /** 5 GetRecords calls per second per shard → at least 200 ms between calls. */
 export const MIN_GET_RECORDS_SPACING_MS = 200;
@@ -23,11 +23,14 @@ export class PollingSource implements RecordSource {
 
   constructor(private readonly options: PollingSourceOptions) {}
 
-  async next(after: string | undefined, signal: AbortSignal): Promise<ShardBatch> {
+  async next(from: ResumePoint | undefined, signal: AbortSignal): Promise<ShardBatch> {
     const { api, streamName, shardId } = this.options;
     await sleep(this.nextCallMs - Date.now(), signal);
     try {
-      this.iterator ??= after !== undefined ? await api.shardIterator(streamName, shardId, 'AFTER_SEQUENCE_NUMBER', after) : await api.shardIterator(streamName, shardId, this.options.startPosition);
+      this.iterator ??=
+        from !== undefined
+          ? await api.shardIterator(streamName, shardId, from.inclusive ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', from.sequenceNumber)
+          : await api.shardIterator(streamName, shardId, this.options.startPosition);
       const output = await api.getRecords(this.iterator, this.options.maxRecords);
       this.iterator = output.NextShardIterator;
       const caughtUp = output.Records.length === 0 || output.MillisBehindLatest === 0;

@@ -4,10 +4,12 @@ import type { ConsumerRecord } from './records.js';
 export interface Checkpointer {
   /**
    * Records that everything up to `sequenceNumber` (default: the last record of the batch being
-   * processed) is done; a restarted or new owner resumes after it. Durable in the collector when
-   * it resolves. Throws LeaseLostError when another worker has taken the shard.
+   * processed) is done; a restarted or new owner resumes after it. With `subSequenceNumber`, only
+   * the user records of that KPL aggregate up to it are done, and a successor resumes inside the
+   * aggregate. Durable in the collector when it resolves. Throws LeaseLostError when another
+   * worker has taken the shard.
    */
-  checkpoint(sequenceNumber?: string): Promise<void>;
+  checkpoint(sequenceNumber?: string, subSequenceNumber?: number): Promise<void>;
 }
 
 export interface RecordProcessor {

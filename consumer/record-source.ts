@@ -1,7 +1,7 @@
 /**
  * Where a shard consumer gets its records: GetRecords polling or an enhanced fan-out subscription.
- * Either way `next(after)` answers the records following the sequence number `after` (undefined:
- * the start position), so after any failure a source starts again from what was delivered.
+ * Either way `next(from)` answers the records from a resume point (undefined: the start
+ * position), so after any failure a source starts again from what was delivered.
  */
 import type { WireRecord } from './api-client.js';
 
@@ -11,8 +11,14 @@ export interface ShardBatch {
   shardEnded: boolean;
 }
 
+/** After a sequence number, or at it (to finish a KPL aggregate checkpointed part way). */
+export interface ResumePoint {
+  sequenceNumber: string;
+  inclusive: boolean;
+}
+
 export interface RecordSource {
-  next(after: string | undefined, signal: AbortSignal): Promise<ShardBatch>;
+  next(from: ResumePoint | undefined, signal: AbortSignal): Promise<ShardBatch>;
   close(): void;
 }
 

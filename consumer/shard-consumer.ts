@@ -13,7 +13,7 @@ import { ConsumerApiError } from './api-client.js';
 import { LeaseLostError, SHARD_END, type HeldLease } from './held-lease.js';
 import { MIN_GET_RECORDS_SPACING_MS } from './polling-source.js';
 import type { Checkpointer, RecordProcessor } from './processor.js';
-import { sleep, type RecordSource } from './record-source.js';
+import { sleep, type RecordSource, type ResumePoint } from './record-source.js';
 import { toConsumerRecords } from './records.js';
 
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST';
@@ -36,6 +36,8 @@ export class ShardConsumer {
   private stopReason: 'shutdown' | 'lease-lost' | undefined;
   private readonly wakeUp = new AbortController();
   private lastDelivered: string | undefined;
+  /** From a checkpoint inside a KPL aggregate: its user records up to `subSequenceNumber` are done. */
+  private partlyDone: { sequenceNumber: string; subSequenceNumber: number } | undefined;
   readonly done: Promise<ShardConsumerEnd>;
 
   constructor(private readonly options: ShardConsumerOptions) {
@@ -81,14 +83,20 @@ export class ShardConsumer {
   private async readUntilStopped(): Promise<ShardConsumerEnd> {
     const { lease, source, processor, log } = this.options;
     const backoff = new Backoff({ retryInitialBackoffMillis: MIN_GET_RECORDS_SPACING_MS, retryMaxBackoffMillis: 5_000 });
+    const resumeAt = resumePointOf(lease.checkpoint);
+    this.partlyDone = resumeAt.partlyDone;
     while (this.stopReason === undefined) {
       try {
-        const batch = await source.next(this.lastDelivered ?? startAfter(lease), this.wakeUp.signal);
+        const from: ResumePoint | undefined = this.lastDelivered !== undefined ? { sequenceNumber: this.lastDelivered, inclusive: false } : resumeAt.from;
+        const batch = await source.next(from, this.wakeUp.signal);
         backoff.succeeded();
         const last = batch.records[batch.records.length - 1];
         if (last) {
-          await processor.processRecords(toConsumerRecords(batch.records), this.checkpointer(last.SequenceNumber));
+          const done = this.partlyDone;
+          const records = toConsumerRecords(batch.records).filter((r) => !(done && r.sequenceNumber === done.sequenceNumber && r.subSequenceNumber <= done.subSequenceNumber));
+          if (records.length > 0) await processor.processRecords(records, this.checkpointer(last.SequenceNumber));
           this.lastDelivered = last.SequenceNumber;
+          this.partlyDone = undefined;
         }
         if (batch.shardEnded) return 'shard-end';
       } catch (error) {
@@ -104,15 +112,21 @@ export class ShardConsumer {
 
   private checkpointer(defaultSequenceNumber: string | undefined): Checkpointer {
     return {
-      checkpoint: async (sequenceNumber) => {
+      checkpoint: async (sequenceNumber, subSequenceNumber) => {
         const at = sequenceNumber ?? defaultSequenceNumber;
-        if (at !== undefined) await this.options.lease.checkpointAt(at);
+        if (at !== undefined) await this.options.lease.checkpointAt(subSequenceNumber === undefined ? at : `${at}${SUB_SEQUENCE_SEPARATOR}${subSequenceNumber}`);
       },
     };
   }
 }
 
-/** The checkpoint to resume after; SHARD_END never reaches a reader (such leases are not taken). */
-function startAfter(lease: HeldLease): string | undefined {
-  return lease.checkpoint === SHARD_END ? undefined : lease.checkpoint;
+/** A checkpoint inside a KPL aggregate is stored as `<sequenceNumber>:<subSequenceNumber>`. */
+const SUB_SEQUENCE_SEPARATOR = ':';
+
+/** Where a checkpoint resumes: after its record, or at it when only part of its aggregate is done. SHARD_END never reaches a reader (such leases are not taken). */
+function resumePointOf(checkpoint: string | undefined): { from?: ResumePoint; partlyDone?: { sequenceNumber: string; subSequenceNumber: number } } {
+  if (checkpoint === undefined || checkpoint === SHARD_END) return {};
+  const [sequenceNumber, sub] = checkpoint.split(SUB_SEQUENCE_SEPARATOR) as [string, string | undefined];
+  if (sub === undefined) return { from: { sequenceNumber, inclusive: false } };
+  return { from: { sequenceNumber, inclusive: true }, partlyDone: { sequenceNumber, subSequenceNumber: Number(sub) } };
 }

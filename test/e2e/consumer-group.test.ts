@@ -45,7 +45,7 @@ async function stopCollectorProcess(): Promise<void> {
   expect(await collector.stop()).toBe(0);
 }
 
-async function startWorker(workerId: string, readMode: 'polling' | 'fan-out'): Promise<WorkerProcess> {
+async function startWorker(workerId: string, readMode: 'polling' | 'fan-out', dieAfter?: string): Promise<WorkerProcess> {
   const worker = await startWorkerProcess({
     endpoint: collector.endpoint,
     applicationName: APP,
@@ -55,6 +55,7 @@ async function startWorker(workerId: string, readMode: 'polling' | 'fan-out'): P
     leaseDurationMs: LEASE_DURATION_MS,
     pollIntervalMs: 200,
     readMode,
+    ...(dieAfter !== undefined ? { dieAfter } : {}),
   });
   workers.push(worker);
   return worker;
@@ -187,5 +188,24 @@ describe.each(['polling', 'fan-out'] as const)('consumer library: a group of wor
     expect(users.map((l) => l.subSequenceNumber)).toEqual(userRecords.map((_, i) => i));
     const parentLease = (await leasesApi.listLeases(APP, STREAM)).find((l) => l.ShardId === 'shardId-000000000000');
     expect(parentLease?.Checkpoint).toBe('SHARD_END');
+  });
+
+  it('resumes inside a KPL aggregate after a checkpoint at a sub-sequence number', async () => {
+    await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
+    await waitForStreamStatus(client, STREAM);
+    const aggregator = new awsKinesisAgg.RecordAggregator();
+    const userRecords = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+    for (const data of userRecords) aggregator.addUserRecord({ partitionKey: 'agg', data: Buffer.from(data) });
+    const aggregated = aggregator.build();
+    await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: [{ PartitionKey: aggregated.partitionKey, Data: aggregated.data }] }));
+
+    // The first worker checkpoints each user record and dies right after user-9.
+    const first = await startWorker('first', readMode, 'user-9');
+    await first.exited;
+    const second = await startWorker('second', readMode);
+    await waitForAll(userRecords.slice(10), ['second']);
+    expect(processedData(['first'])).toEqual(new Set(userRecords.slice(0, 10)));
+    expect([...processedData(['second'])]).toEqual(userRecords.slice(10));
+    expect(second.child.exitCode).toBeNull();
   });
 });

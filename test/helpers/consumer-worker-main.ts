@@ -20,8 +20,17 @@ const worker = new ConsumerWorker({
       appendFileSync(config.outFile, `${shardId}\t${LEASE_START}\t0\t\n`);
     },
     async processRecords(records, checkpointer) {
-      appendFileSync(config.outFile, records.map((r) => `${shardId}\t${r.sequenceNumber}\t${r.subSequenceNumber}\t${r.data.toString()}\n`).join(''));
-      await checkpointer.checkpoint();
+      const line = (r: (typeof records)[number]) => `${shardId}\t${r.sequenceNumber}\t${r.subSequenceNumber}\t${r.data.toString()}\n`;
+      if (config.dieAfter === undefined) {
+        appendFileSync(config.outFile, records.map(line).join(''));
+        await checkpointer.checkpoint();
+        return;
+      }
+      for (const record of records) {
+        appendFileSync(config.outFile, line(record));
+        await checkpointer.checkpoint(record.sequenceNumber, record.subSequenceNumber);
+        if (record.data.toString() === config.dieAfter) process.kill(process.pid, 'SIGKILL');
+      }
     },
   }),
 });

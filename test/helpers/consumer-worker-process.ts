@@ -19,6 +19,8 @@ export interface WorkerProcessConfig {
   leaseDurationMs: number;
   pollIntervalMs: number;
   readMode: 'polling' | 'fan-out';
+  /** Checkpoint after every user record (with its subSequenceNumber) and SIGKILL itself right after the one with this data. */
+  dieAfter?: string;
 }
 
 /** The sequence-number column of the line a processor writes when it starts on a shard. */
@@ -38,6 +40,8 @@ export interface WorkerProcess {
   stop(): Promise<number | null>;
   /** SIGKILL: no shutdown, no final checkpoint. */
   kill(): Promise<void>;
+  /** Resolves when the process has exited (on its own or not). */
+  exited: Promise<number | null>;
 }
 
 const workerEntry = join(projectRoot, 'dist', 'test', 'helpers', 'consumer-worker-main.js');
@@ -64,6 +68,7 @@ export async function startWorkerProcess(config: WorkerProcessConfig): Promise<W
   return {
     child,
     logs,
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
