@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { runAgent, startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -31,8 +31,7 @@ beforeAll(async () => {
   collector = await startCollector(join(dir.path, 'collector'), ['--config', collectorConfig]);
   client = kinesisClient(collector.endpoint, { credentials: sampleCredentials });
   for (const name of ['aws-kinesis-agent-test1', 'aws-kinesis-agent-test2', 'shutdown']) {
-    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-    await waitForStreamStatus(client, name);
+    await createActiveStream(client, name);
   }
 });
 
