@@ -103,7 +103,7 @@ function resolveShape(botocore: BotocoreModel, name: string, resolving: readonly
         type: 'string',
         ...limits(min, max),
         ...(source.pattern !== undefined ? { pattern: source.pattern } : {}),
-        ...(source.enum ? { enum: awsEnumOrder(source.enum) } : {}),
+        ...(source.enum ? { enum: awsEnumOrder([...source.enum, ...(riffleEnumExtensions[`${botocore.metadata.uid}#${name}`] ?? [])]) } : {}),
       };
     case 'blob':
       return { type: 'blob', ...limits(min, max) };
@@ -118,6 +118,14 @@ function resolveShape(botocore: BotocoreModel, name: string, resolving: readonly
       throw new Error(`shape ${name}: type ${source.type} is not supported by validate.ts`);
   }
 }
+
+/**
+ * Values Riffle accepts beyond AWS's model, keyed `<model uid>#<shape>`: ZSTD compression for
+ * Firehose destinations (a Riffle extension; AWS offers GZIP, ZIP, Snappy and HADOOP_SNAPPY).
+ */
+const riffleEnumExtensions: Record<string, readonly string[]> = {
+  'firehose-2015-08-04#CompressionFormat': ['ZSTD'],
+};
 
 function expectReference(reference: BotocoreReference | undefined, shape: string, field: string): BotocoreReference {
   if (!reference) throw new Error(`shape ${shape} has no ${field}`);
