@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { createDispatcher } from './api/dispatcher.js';
 import { createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig, usage } from './config.js';
+import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { startServer } from './server.js';
 import { StreamStore } from './store/streams.js';
 
@@ -49,12 +50,21 @@ async function main(): Promise<void> {
     log,
   });
   store.startBackgroundWork();
+  const deliveryStreams = await DeliveryStreams.open({
+    dataDir: config.dataDir,
+    clock: systemClock,
+    region: config.region,
+    accountId: config.accountId,
+    statusDelayMs: config.statusDelayMs,
+    logger: log,
+  });
+  deliveryStreams.start();
   const startedMs = Date.now();
   const server = await startServer({
     host: config.host,
     port: config.port,
     ...(tls ? { tls } : {}),
-    dispatcher: createDispatcher(store),
+    dispatcher: createDispatcher(store, deliveryStreams),
     ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
     metrics: () => store.metrics.render(),
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping', { signal });
     await server.close();
+    await deliveryStreams.close();
     await store.close();
     process.exit(0);
   };
