@@ -16,7 +16,7 @@ const log = createLogger('collector');
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'device') {
-    process.exitCode = await runDeviceCommand(process.argv.slice(3), process.env, (text) => process.stdout.write(text));
+    process.exitCode = await runDeviceCommand(process.argv.slice(3), process.env, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
     return;
   }
   let loaded;

@@ -15,7 +15,7 @@ its password. Patterns may use %u (the username) and %c (the client id), e.g. --
 Without patterns the device falls back to mqtt.acl (or may use every topic if that is empty).
 `;
 
-export async function runDeviceCommand(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<number> {
+export async function runDeviceCommand(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void, err: (text: string) => void): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -24,21 +24,21 @@ export async function runDeviceCommand(argv: string[], env: NodeJS.ProcessEnv, o
       allowPositionals: true,
     });
   } catch (error) {
-    out(`riffle-collector device: ${(error as Error).message}\n${deviceUsage}`);
+    err(`riffle-collector device: ${(error as Error).message}\n${deviceUsage}`);
     return 2;
   }
   const [command, name, ...extra] = parsed.positionals;
   if (parsed.values.help || command !== 'add' || name === undefined || extra.length > 0) {
-    out(deviceUsage);
+    (parsed.values.help ? out : err)(deviceUsage);
     return parsed.values.help ? 0 : 2;
   }
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
-    out(`riffle-collector device: the name must be 1–64 of A-Z a-z 0-9 _ . - (it is the MQTT username and fills %u in patterns)\n`);
+    err(`riffle-collector device: the name must be 1–64 of A-Z a-z 0-9 _ . - (it is the MQTT username and fills %u in patterns)\n`);
     return 2;
   }
   const file = parsed.values.config ?? env.RIFFLE_CONFIG;
   if (file === undefined) {
-    out('riffle-collector device: which config file? Pass --config FILE (or set RIFFLE_CONFIG)\n');
+    err('riffle-collector device: which config file? Pass --config FILE (or set RIFFLE_CONFIG)\n');
     return 2;
   }
   let config: Record<string, unknown> = {};
@@ -46,14 +46,14 @@ export async function runDeviceCommand(argv: string[], env: NodeJS.ProcessEnv, o
     try {
       config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      out(`riffle-collector device: cannot read ${file}: ${(error as Error).message}\n`);
+      err(`riffle-collector device: cannot read ${file}: ${(error as Error).message}\n`);
       return 2;
     }
   }
   const mqtt = (config.mqtt ?? {}) as Record<string, unknown>;
   const devices = (Array.isArray(mqtt.devices) ? mqtt.devices : []) as Array<Record<string, unknown>>;
   if (devices.some((device) => device.username === name)) {
-    out(`riffle-collector device: ${file} already has a device named ${name}\n`);
+    err(`riffle-collector device: ${file} already has a device named ${name}\n`);
     return 1;
   }
   const acl: AclEntry[] = [
