@@ -87,34 +87,39 @@ async function main(): Promise<void> {
   }
   await mkdir(stateDir, { recursive: true });
   const startedAtMs = Date.now();
-  let running = await start(config, stateDir, startedAtMs);
+  // Signal handlers go in before anything starts: a SIGTERM that arrives while the flows start
+  // (say, right after the `started` line) must stop the agent cleanly, not kill it by default.
+  let running: Promise<Running> = start(config, stateDir, startedAtMs);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log('stopping', { signal, timeoutMs: running.config.shutdownTimeoutMillis });
-    await shutdown(running);
+    const current = await running;
+    log('stopping', { signal, timeoutMs: current.config.shutdownTimeoutMillis });
+    await shutdown(current);
     log('stopped', {});
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
-    void (async () => {
-      let next: AgentConfig;
-      try {
-        next = loadAgentConfig(configFile, stateDir, process.env);
-        checkProcessors(next);
-      } catch (error) {
-        log('reload_refused', { error: (error as Error).message });
-        return;
-      }
-      log('reloading', { config: configFile });
-      await shutdown(running);
-      running = await start(next, stateDir, startedAtMs);
+    let next: AgentConfig;
+    try {
+      next = loadAgentConfig(configFile, stateDir, process.env);
+      checkProcessors(next);
+    } catch (error) {
+      log('reload_refused', { error: (error as Error).message });
+      return;
+    }
+    log('reloading', { config: configFile });
+    const previous = running;
+    running = (async () => {
+      await shutdown(await previous);
+      return start(next, stateDir, startedAtMs);
     })();
   });
+  await running;
 }
 
 function checkProcessors(config: AgentConfig): void {
