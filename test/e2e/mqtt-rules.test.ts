@@ -4,7 +4,9 @@
  * action; the rules API changes them at run time; a throttled stream backs messages up without
  * losing any that were acknowledged, also across a SIGKILL.
  */
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import mqtt from 'mqtt';
@@ -194,6 +196,40 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules against a slow or de
       expect(stored.size).toBeGreaterThanOrEqual(acknowledgedBeforeKill.length);
     } finally {
       await slow.stop();
+    }
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/curl'))('MQTT rules API with access keys', () => {
+  it('requires a SigV4 signature (curl --aws-sigv4) and a policy allowing the iot:*TopicRule actions', async () => {
+    const keysDir = await makeTempDir('riffle-mqtt-rules-keys-');
+    const config = join(keysDir.path, 'collector.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        accessKeys: [
+          { accessKeyId: 'AKIDRULESADMIN', secretAccessKey: 'admin-secret' },
+          { accessKeyId: 'AKIDRULESDEVICE', secretAccessKey: 'device-secret', name: 'device', policy: { actions: ['kinesis:PutRecord*'], resources: ['*'] } },
+        ],
+      }),
+    );
+    const signed = await startCollector(join(keysDir.path, 'data'), ['--config', config]);
+    const curl = async (credentials: string | undefined, ...args: string[]) => {
+      const sign = credentials === undefined ? [] : ['--aws-sigv4', 'aws:amz:us-east-1:kinesis', '--user', credentials];
+      const { stdout } = await promisify(execFile)('/usr/bin/curl', ['-s', ...sign, ...args]);
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    try {
+      const url = `${signed.endpoint}/mqtt/rules`;
+      expect((await curl(undefined, url)).__type).toBe('MissingAuthenticationTokenException');
+      expect((await curl('AKIDRULESADMIN:wrong-secret', url)).__type).toBe('InvalidSignatureException');
+      expect((await curl('AKIDRULESDEVICE:device-secret', url)).__type).toBe('AccessDeniedException');
+      const rule = JSON.stringify({ topicFilter: 'a/#', actions: [{ republish: { topic: 'b/${topic(2)}' } }] });
+      expect(await curl('AKIDRULESADMIN:admin-secret', '-X', 'PUT', '-H', 'content-type: application/json', '--data', rule, `${url}/copy`)).toMatchObject({ name: 'copy', topicFilter: 'a/#' });
+      expect(await curl('AKIDRULESADMIN:admin-secret', url)).toMatchObject({ rules: [{ name: 'copy' }] });
+    } finally {
+      await signed.stop();
+      await keysDir.remove();
     }
   });
 });
