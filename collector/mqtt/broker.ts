@@ -48,6 +48,7 @@ export interface MqttOptions {
   rules: TopicRule[];
   limits: SessionLimits;
   store: StreamStore;
+  /** Firehose delivery for rules' firehose actions; main.ts wires it once the collector has Firehose. */
   firehose?: FirehoseTarget;
   clock: Clock;
   log: Logger;
@@ -58,7 +59,6 @@ export interface MqttBroker {
   tlsPort?: number;
   metrics: MqttMetrics;
   rules: RuleEngine;
-  targets: RuleTargets;
   /** Takes an HTTP upgrade request for `/mqtt`; false if it is not one. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): Promise<void>;
@@ -184,7 +184,6 @@ export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker>
     ...(tlsPort === undefined ? {} : { tlsPort }),
     metrics,
     rules,
-    targets,
     handleUpgrade(req, socket, head) {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== WEBSOCKET_PATH) return false;
