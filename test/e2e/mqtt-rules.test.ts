@@ -16,6 +16,7 @@ import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js
 import { readMetric } from '../helpers/metrics.js';
 import { mosquittoMissing, mosquittoPubBinary, runMosquittoClient, startMosquittoSub } from '../helpers/mosquitto.js';
 import { pollUntil } from '../helpers/poll.js';
+import { RawMqttClient } from '../helpers/raw-mqtt.js';
 import { StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -93,6 +94,27 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules', () => {
       { temperature: 22, qos: 2 },
     ]);
     expect(await readMetric(collector.endpoint, 'mqtt_rule_matches_total{rule="telemetry"}')).toBe(3);
+  });
+
+  it('puts a QoS 2 message into the stream once when the device resends it before PUBREL (MQTT-4.3.3-2)', async () => {
+    const device = await RawMqttClient.connect(collector.mqttPort, 'qos2-resender');
+    try {
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":1}', 7, false);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7');
+      // As if that PUBREC was lost: the same packet again, DUP set.
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":1}', 7, true);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7 for the duplicate');
+      device.pubrel(7);
+      await device.expect(RawMqttClient.pubcomp(7), 'PUBCOMP 7');
+      // The identifier is free again: the same id now carries a new message.
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":2}', 7, false);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7 for the second message');
+    } finally {
+      device.close();
+    }
+    const reader = new StreamReader(client, 'telemetry');
+    await reader.waitFor('both messages', (all) => all.filter((record) => record.partitionKey === 'qos2dup').length >= 2);
+    expect(reader.records.filter((record) => record.partitionKey === 'qos2dup').map((record) => record.data.toString())).toEqual(['{"n":1}', '{"n":2}']);
   });
 
   it('republishes only what meets the condition', async () => {
