@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { createDispatcher } from './api/dispatcher.js';
 import { createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig, usage } from './config.js';
+import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { startMqttBroker, WEBSOCKET_PATH } from './mqtt/broker.js';
 import { runDeviceCommand } from './mqtt/device-cli.js';
 import { rulesApi } from './mqtt/rules/api.js';
@@ -58,6 +59,15 @@ async function main(): Promise<void> {
     log,
   });
   store.startBackgroundWork();
+  const deliveryStreams = await DeliveryStreams.open({
+    dataDir: config.dataDir,
+    clock: systemClock,
+    region: config.region,
+    accountId: config.accountId,
+    statusDelayMs: config.statusDelayMs,
+    logger: log,
+  });
+  deliveryStreams.start();
   let mqtt;
   try {
     mqtt = await startMqttBroker({
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // e.g. EADDRINUSE: the MQTT port is taken. Nothing half-starts.
     process.stderr.write(`riffle-collector: cannot start MQTT: ${(error as Error).message}\n`);
+    await deliveryStreams.close();
     await store.close();
     process.exit(1);
   }
@@ -84,7 +95,7 @@ async function main(): Promise<void> {
     host: config.host,
     port: config.port,
     ...(tls ? { tls } : {}),
-    dispatcher: createDispatcher(store),
+    dispatcher: createDispatcher(store, deliveryStreams),
     ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
     metrics: () => store.metrics.render() + mqtt.metrics.render(),
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     log('stopping', { signal });
     await server.close();
     await mqtt.close();
+    await deliveryStreams.close();
     await store.close();
     process.exit(0);
   };

@@ -22,10 +22,11 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { Dispatcher } from './api/operation.js';
+import { EventStreamOutput, type Dispatcher } from './api/operation.js';
 import type { Identity } from './auth.js';
 import { decodeAwsBody, encodeAwsBody, encodeAwsError, mediaTypeOf, wireProtocolOf, type WireProtocol } from '../shared/aws-wire.js';
 import { AwsError } from '../shared/errors.js';
+import { eventStreamContentType } from '../shared/event-stream.js';
 import type { SignableRequest } from '../shared/sigv4.js';
 import { ZstdError, zstdDecompress } from '../shared/zstd.js';
 
@@ -113,7 +114,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sniffing = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
-  const handleRequest = createRequestHandler(options, timeouts, () => closing);
+  /** Event streams in flight; shutdown ends them, as they would otherwise hold their connections for minutes. */
+  const eventStreams = new Set<AbortController>();
+  const handleRequest = createRequestHandler(options, timeouts, () => closing, eventStreams);
   // Node checks header and request deadlines on this interval (default 30 s).
   const connectionsCheckingInterval = Math.min(1_000, timeouts.headersMs / 4);
 
@@ -164,6 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: (listener.address() as AddressInfo).port,
     async close() {
       closing = true;
+      for (const stream of eventStreams) stream.abort();
       // Stops accepting; http.Server and the TLS server also drop idle HTTP/1.1 keep-alive connections.
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const socket of sniffing) socket.destroy();
@@ -242,7 +246,12 @@ function trackSessions(
 /** The request ended without its body: the client reset the stream or closed the connection. */
 class ClientWentAway extends Error {}
 
-function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, isClosing: () => boolean): (req: ApiRequest, res: ApiResponse) => void {
+function createRequestHandler(
+  options: ServerOptions,
+  timeouts: ServerTimeouts,
+  isClosing: () => boolean,
+  eventStreams: Set<AbortController>,
+): (req: ApiRequest, res: ApiResponse) => void {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
 
   async function serve(req: ApiRequest, res: ApiResponse): Promise<void> {
@@ -283,6 +292,7 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
       const body = await undoContentEncoding(transmitted, headerValue(req, 'content-encoding'), maxBodyBytes);
       const input = decodeAwsBody(body, protocol);
       const output = await options.dispatcher.dispatch({ target, input, protocol, identity, requestId });
+      if (output instanceof EventStreamOutput) return await streamEvents(res, output, requestId, target);
       reply(res, 200, responseContentType, encodeAwsBody(output, protocol));
     } catch (error) {
       if (error instanceof ClientWentAway) return;
@@ -327,6 +337,40 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
     reply(res, status, contentType, encodeAwsError(code, message, protocol));
     // With NO_ERROR the reset waits until the response is sent.
     if (bodyLeftUnread && req instanceof http2.Http2ServerRequest) req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
+  /** Sends the 200 and the event stream's messages as they come; the body ends when the producer returns. */
+  async function streamEvents(res: ApiResponse, output: EventStreamOutput, requestId: string, target: string): Promise<void> {
+    const controller = new AbortController();
+    eventStreams.add(controller);
+    const abort = (): void => controller.abort();
+    res.once('close', abort);
+    res.setHeader('content-type', eventStreamContentType);
+    if (isClosing() && res instanceof http.ServerResponse) res.setHeader('connection', 'close');
+    res.writeHead(200);
+    const write = (message: Buffer): Promise<void> => {
+      if (controller.signal.aborted) return Promise.resolve();
+      if ((res as http.ServerResponse).write(message)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          controller.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        res.once('drain', done);
+        controller.signal.addEventListener('abort', done);
+      });
+    };
+    try {
+      await output.produce({ write, signal: controller.signal });
+    } catch (error) {
+      // The producer reports its own failures as exception events; this is a bug, so the stream is cut.
+      options.log('api.event-stream-error', { requestId, target, error: String(error), stack: (error as Error).stack });
+    } finally {
+      eventStreams.delete(controller);
+      res.off('close', abort);
+      if (!res.writableEnded) res.end();
+    }
   }
 
   function reply(res: ApiResponse, status: number, contentType: string, body: Buffer): void {

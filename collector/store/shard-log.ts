@@ -286,6 +286,23 @@ export class ShardLog {
     return deleted;
   }
 
+  /**
+   * Deletes whole sealed segments that hold only ordinals below `ordinal` — for a consumer that
+   * owns the log (a delivery stream's buffer) and has durably passed them on. The active segment
+   * is never deleted, so the next ordinal survives a restart.
+   */
+  async deleteBelow(ordinal: number): Promise<number> {
+    await this.flushing;
+    let deleted = 0;
+    while (this.segments.length > 1 && this.segments[0]!.end <= ordinal) {
+      const oldest = this.segments.shift()!;
+      await fsp.rm(segmentPath(this.dir, oldest.base), { force: true });
+      await fsp.rm(indexPath(this.dir, oldest.base), { force: true });
+      deleted++;
+    }
+    return deleted;
+  }
+
   /** Runs `work` while no batch is being written (appends wait in the pending queue). */
   private async runExclusive(work: () => Promise<void>): Promise<void> {
     while (this.flushing) await this.flushing;

@@ -133,6 +133,9 @@ export async function runMosquittoClient(binary: typeof mosquittoPubBinary | typ
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A client that exits early (refused connection, bad arguments) closes its stdin: the EPIPE is
+  // no news, its exit code and stderr tell what happened.
+  child.stdin!.on('error', () => undefined);
   child.stdin!.end(stdin);
   const code = await exited;
   return { code, stdout, stderr };
