@@ -10,6 +10,7 @@ import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { startMqttBroker, WEBSOCKET_PATH } from './mqtt/broker.js';
 import { runDeviceCommand } from './mqtt/device-cli.js';
 import { rulesApi } from './mqtt/rules/api.js';
+import { deliveryStreamsTarget } from './mqtt/rules/firehose-target.js';
 import { startServer } from './server.js';
 import { StreamStore } from './store/streams.js';
 
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       rules: config.mqtt.rules,
       limits: { queueLimit: config.mqtt.queueLimit, sessionExpiryMs: config.mqtt.sessionExpirySeconds * 1000 },
       store,
+      firehose: deliveryStreamsTarget(deliveryStreams),
       clock: systemClock,
       log,
     });

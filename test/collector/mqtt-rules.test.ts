@@ -95,6 +95,13 @@ describe('topic rules engine', () => {
     expect(metrics.get('mqtt_rule_errors_total', { rule: 'lost', code: 'UnknownDeliveryStream' })).toBe(1);
   });
 
+  it('fails Firehose actions with FirehoseTargetUnavailable when no Firehose delivery is wired', async () => {
+    const unwired = new RuleEngine(new RuleTargets(store, undefined, async () => undefined), db, metrics, () => undefined, systemClock);
+    await unwired.load([parseRule({ name: 'archive', topicFilter: 'logs/#', actions: [{ firehose: { deliveryStreamName: 'archive' } }], errorAction: { kinesis: { streamName: 'errors' } } }, 'rule')]);
+    await unwired.process('logs/app', Buffer.from('x'), 'dev-3');
+    expect(await errorRecords()).toMatchObject([{ ruleName: 'archive', errorCode: 'FirehoseTargetUnavailable' }]);
+  });
+
   it('refuses rule definitions with the offending key named', () => {
     const refused = (rule: unknown) => {
       try {

@@ -87,6 +87,8 @@ export class RuleTargets {
       results = await this.firehose!.putRecordBatch(deliveryStreamName, records);
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) throw new RuleFailure('UnknownDeliveryStream', error.message);
+      // e.g. a delivery stream that reads from a Kinesis stream takes no direct puts.
+      if (isAwsError(error, 'InvalidArgumentException') || isAwsError(error, 'ValidationException')) throw new RuleFailure('RecordRejected', error.message);
       throw new RuleFailure('TargetBusy', String(error), true);
     }
     return results.map((result) => ('errorCode' in result ? new RuleFailure('TargetBusy', `${result.errorCode}: ${result.errorMessage}`, true) : undefined));
