@@ -35,6 +35,8 @@ export interface CollectorConfig {
 export interface MqttConfig {
   /** MQTT over TLS, served when the collector has a certificate. */
   tlsPort: number;
+  /** PEM CA file: client certificates it signed log in on the TLS listener as their CN. */
+  clientCaFile?: string;
   /** Devices allowed to connect; none: the broker is open (loopback only, unless --insecure). */
   devices: DeviceConfig[];
   /** mosquitto-style patterns for devices without their own `acl`. */
@@ -102,7 +104,7 @@ Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardL
 accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, and accessKeys:
 [{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
 "resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }],
-and mqtt: { tlsPort, queueLimit, sessionExpirySeconds, devices: [{ "username", "passwordHash",
+and mqtt: { tlsPort, clientCaFile, queueLimit, sessionExpirySeconds, devices: [{ "username", "passwordHash",
 "acl": [{ "access": "read|write|readwrite", "pattern": "sensors/%u/#" }] }], acl: [...],
 rules: [see README, "MQTT topic rules"] }.
 `;
@@ -172,7 +174,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
       `${config.host} is not a loopback address and no accessKeys are configured: refusing to serve an open API to the network. Configure accessKeys or pass --insecure.`,
     );
   }
-  if (!isLoopback(config.host) && config.mqtt.devices.length === 0 && !config.insecure) {
+  if (config.mqtt.clientCaFile !== undefined && !config.tls) {
+    throw new ConfigError('mqtt.clientCaFile', 'client certificates need the TLS listener: give the collector --tls-cert and --tls-key');
+  }
+  if (!isLoopback(config.host) && config.mqtt.devices.length === 0 && config.mqtt.clientCaFile === undefined && !config.insecure) {
     throw new ConfigError(
       'mqtt.devices',
       `${config.host} is not a loopback address and no MQTT devices are configured: refusing to run an open MQTT broker on the network. Add devices (riffle-collector device add NAME) or pass --insecure.`,
@@ -265,10 +270,11 @@ function checkAccessKeys(value: unknown, source: string): AccessKeyConfig[] {
 
 function checkMqtt(value: unknown, source: string, defaults: MqttConfig): MqttConfig {
   const mqtt = checkObject(value, source);
-  const known = ['tlsPort', 'devices', 'acl', 'rules', 'queueLimit', 'sessionExpirySeconds'];
+  const known = ['tlsPort', 'clientCaFile', 'devices', 'acl', 'rules', 'queueLimit', 'sessionExpirySeconds'];
   for (const key of Object.keys(mqtt)) if (!known.includes(key)) throw new ConfigError(source, `unknown key '${key}' (known: ${known.join(', ')})`);
   const result = { ...defaults };
   if (mqtt.tlsPort !== undefined) result.tlsPort = checkPort(mqtt.tlsPort, `${source}.tlsPort`);
+  if (mqtt.clientCaFile !== undefined) result.clientCaFile = checkString(mqtt.clientCaFile, `${source}.clientCaFile`);
   if (mqtt.queueLimit !== undefined) result.queueLimit = checkInteger(mqtt.queueLimit, `${source}.queueLimit`, 0, 10_000_000);
   if (mqtt.sessionExpirySeconds !== undefined) result.sessionExpirySeconds = checkInteger(mqtt.sessionExpirySeconds, `${source}.sessionExpirySeconds`, 1, 10 * 365 * 24 * 3600);
   if (mqtt.acl !== undefined) result.acl = checkAcl(mqtt.acl, `${source}.acl`);

@@ -10,6 +10,7 @@ import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { startMqttBroker, WEBSOCKET_PATH } from './mqtt/broker.js';
 import { runDeviceCommand } from './mqtt/device-cli.js';
 import { rulesApi } from './mqtt/rules/api.js';
+import { deliveryStreamsTarget } from './mqtt/rules/firehose-target.js';
 import { startServer } from './server.js';
 import { StreamStore } from './store/streams.js';
 
@@ -36,9 +37,11 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   let tls: { cert: Buffer; key: Buffer } | undefined;
+  let mqttClientCa: Buffer | undefined;
   if (config.tls) {
     try {
       tls = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+      if (config.mqtt.clientCaFile !== undefined) mqttClientCa = readFileSync(config.mqtt.clientCaFile);
     } catch (error) {
       process.stderr.write(`riffle-collector: config error: tls: ${(error as Error).message}\n`);
       process.exit(2);
@@ -72,12 +75,13 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       host: config.host,
       port: config.mqttPort,
-      ...(tls ? { tls: { ...tls, port: config.mqtt.tlsPort } } : {}),
+      ...(tls ? { tls: { ...tls, port: config.mqtt.tlsPort, ...(mqttClientCa ? { clientCa: mqttClientCa } : {}) } } : {}),
       devices: config.mqtt.devices,
       acl: config.mqtt.acl,
       rules: config.mqtt.rules,
       limits: { queueLimit: config.mqtt.queueLimit, sessionExpiryMs: config.mqtt.sessionExpirySeconds * 1000 },
       store,
+      firehose: deliveryStreamsTarget(deliveryStreams),
       clock: systemClock,
       log,
     });
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
     mqttWebSocket: `${tls ? 'wss' : 'ws'}://${hostInUrl}:${server.port}${WEBSOCKET_PATH}`,
     dataDir: config.dataDir,
     auth: config.accessKeys.length > 0 ? 'sigv4' : 'open',
-    mqttAuth: config.mqtt.devices.length > 0 ? 'devices' : 'open',
+    mqttAuth: [...(config.mqtt.devices.length > 0 ? ['devices'] : []), ...(mqttClientCa ? ['client-certificates'] : [])].join('+') || 'open',
     mqttRules: mqtt.rules.list().length,
   });
 

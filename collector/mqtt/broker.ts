@@ -22,7 +22,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as NetSe
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
+import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
 import { Level } from 'level';
@@ -41,13 +41,14 @@ export interface MqttOptions {
   dataDir: string;
   host: string;
   port: number;
-  /** With a certificate: the MQTT over TLS port. */
-  tls?: { cert: Buffer; key: Buffer; port: number };
+  /** With a certificate: the MQTT over TLS port; with `clientCa`, client certificates signed by it identify devices. */
+  tls?: { cert: Buffer; key: Buffer; port: number; clientCa?: Buffer };
   devices: DeviceConfig[];
   acl: AclEntry[];
   rules: TopicRule[];
   limits: SessionLimits;
   store: StreamStore;
+  /** Firehose delivery for rules' firehose actions; main.ts wires it once the collector has Firehose. */
   firehose?: FirehoseTarget;
   clock: Clock;
   log: Logger;
@@ -58,7 +59,6 @@ export interface MqttBroker {
   tlsPort?: number;
   metrics: MqttMetrics;
   rules: RuleEngine;
-  targets: RuleTargets;
   /** Takes an HTTP upgrade request for `/mqtt`; false if it is not one. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): Promise<void>;
@@ -78,7 +78,7 @@ function sweepIntervalMs(expiryMs: number): number {
 export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker> {
   const { log, clock } = options;
   const metrics = new MqttMetrics();
-  const access = new AccessControl(options.devices, options.acl);
+  const access = new AccessControl(options.devices, options.acl, options.tls?.clientCa !== undefined);
   const usernames = new WeakMap<Client, string | undefined>();
   const db = new Level<string, string>(join(options.dataDir, 'mqtt'));
   await db.open();
@@ -100,10 +100,10 @@ export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker>
     id: `riffle-${String(clock.now()).padStart(15, '0')}`,
     persistence,
     authenticate(client, username, password, done) {
-      access.authenticate(username, password).then(
-        (ok) => {
-          if (ok) {
-            usernames.set(client, username);
+      access.authenticate({ username, password, ...certificateNameOf(client) }).then(
+        (admitted) => {
+          if (admitted) {
+            usernames.set(client, admitted.username);
             return done(null, true);
           }
           metrics.add('mqtt_connections_refused_total', 1, { reason: 'credentials' });
@@ -174,7 +174,10 @@ export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker>
   let tlsServer: NetServer | undefined;
   let tlsPort: number | undefined;
   if (options.tls) {
-    tlsServer = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => handle(socket));
+    const { cert, key, clientCa } = options.tls;
+    // Client certificates are asked for but not required: devices without one log in with a password.
+    const clientCertificates = clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false };
+    tlsServer = createTlsServer({ cert, key, ...clientCertificates }, (socket) => handle(socket));
     tlsPort = await listen(tlsServer, options.tls.port, options.host);
   }
   const websockets = new WebSocketServer({ noServer: true });
@@ -184,7 +187,6 @@ export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker>
     ...(tlsPort === undefined ? {} : { tlsPort }),
     metrics,
     rules,
-    targets,
     handleUpgrade(req, socket, head) {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== WEBSOCKET_PATH) return false;
@@ -202,6 +204,14 @@ export async function startMqttBroker(options: MqttOptions): Promise<MqttBroker>
       await db.close();
     },
   };
+}
+
+/** The CN of a client certificate that verified against the client CA, if the client sent one. */
+function certificateNameOf(client: Client): { certificateName?: string } {
+  const socket = client.conn;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return {};
+  const name = socket.getPeerCertificate().subject?.CN;
+  return typeof name === 'string' && name !== '' ? { certificateName: name } : {};
 }
 
 function remoteOf(client: Client): string | undefined {

@@ -117,26 +117,44 @@ export interface AccessRequest {
   kind: 'publish' | 'subscribe';
 }
 
-/** Decides publishes and subscribes against a device's ACL (or the global patterns). */
+export interface Credentials {
+  username: string | undefined;
+  password: Buffer | undefined;
+  /**
+   * The common name of a client certificate the TLS listener verified against mqtt.clientCaFile.
+   * It is the device's username (mosquitto's use_identity_as_username); no password is needed.
+   */
+  certificateName?: string;
+}
+
+/** Decides who may connect, and their publishes and subscribes against their ACL (or the global patterns). */
 export class AccessControl {
   private readonly devices: Map<string, DeviceConfig>;
 
   constructor(
     devices: readonly DeviceConfig[],
     private readonly globalPatterns: readonly AclEntry[],
+    /** Whether client certificates identify devices (a client CA is configured). */
+    private readonly certificates = false,
   ) {
     this.devices = new Map(devices.map((device) => [device.username, device]));
   }
 
   get authRequired(): boolean {
-    return this.devices.size > 0;
+    return this.devices.size > 0 || this.certificates;
   }
 
-  async authenticate(username: string | undefined, password: Buffer | undefined): Promise<boolean> {
-    if (!this.authRequired) return true;
+  /** The username the client is known by from now on, or undefined if it is refused. */
+  async authenticate(credentials: Credentials): Promise<{ username: string | undefined } | undefined> {
+    const { username, password, certificateName } = credentials;
+    if (certificateName !== undefined) {
+      // A CONNECT naming someone else than the certificate does is refused, not silently renamed.
+      return username === undefined || username === certificateName ? { username: certificateName } : undefined;
+    }
+    if (!this.authRequired) return { username };
     const device = username === undefined ? undefined : this.devices.get(username);
-    if (!device || password === undefined) return false;
-    return verifyPassword(password.toString('utf8'), device.passwordHash);
+    if (!device || password === undefined) return undefined;
+    return (await verifyPassword(password.toString('utf8'), device.passwordHash)) ? { username } : undefined;
   }
 
   allows(request: AccessRequest): boolean {

@@ -8,7 +8,7 @@
  * - the offline queue limit drops and counts; abandoned sessions expire and are counted.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,13 @@ describe.skipIf(skipReason !== undefined)('embedded MQTT broker', () => {
     const run = await runMosquittoClient(mosquittoPubBinary, ['-h', '127.0.0.1', '-p', String(tlsPort), '--cafile', cert, '-t', 'tls/test', '-q', '1', '-m', 'encrypted']);
     expect(run.code, run.stderr).toBe(0);
     expect((await sub.done).stdout.trim()).toBe('encrypted');
+
+    // WebSocket over TLS on the API port: HTTP/1.1 Upgrade through the TLS server's ALPN fallback.
+    const overWss = await connect(`wss://127.0.0.1:${secure.port}/mqtt`, { clientId: 'wss-client', ca: readFileSync(cert) });
+    await overWss.subscribeAsync('wss/echo', { qos: 1 });
+    const secured = new Promise<string>((resolve) => overWss.on('message', (_topic, payload) => resolve(payload.toString())));
+    await overWss.publishAsync('wss/echo', 'over wss', { qos: 1 });
+    expect(await secured).toBe('over wss');
   });
 
   it('refuses MQTT 5 clients with "unacceptable protocol version" (aedes 1.2 has no MQTT 5) and counts them', async () => {

@@ -4,7 +4,7 @@
  * with and without the right credentials; mosquitto-style `%u` patterns allow and refuse
  * publishes and subscribes; an open broker on a non-loopback address needs --insecure.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,5 +118,37 @@ describe.skipIf(skipReason !== undefined)('MQTT devices and ACLs', () => {
     const plain = join(dir.path, 'plain.json');
     writeFileSync(plain, JSON.stringify({ mqtt: { devices: [{ username: 'lazy', password: 'hunter2' }] } }));
     await expect(startCollector(join(dir.path, 'plain'), ['--config', plain])).rejects.toThrow(/plain-text passwords are not accepted/);
+  });
+
+  it('admits devices by client certificate on the TLS listener, as their certificate CN, under the ACL patterns', async () => {
+    const file = (name: string) => join(dir.path, name);
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+    const selfSigned = (name: string, cn: string) => openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-days', '1', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1');
+    selfSigned('server', 'localhost');
+    selfSigned('ca', 'riffle-test-device-ca');
+    // A device certificate signed by the CA, and a look-alike signed by nobody.
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('device.key'), '-out', file('device.csr'), '-subj', '/CN=cert-sensor');
+    openssl('x509', '-req', '-in', file('device.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('device.pem'), '-days', '1');
+    selfSigned('rogue', 'cert-sensor');
+    const config = file('certificates.json');
+    writeFileSync(config, JSON.stringify({ mqtt: { clientCaFile: file('ca.pem'), acl: [{ access: 'write', pattern: 'sensors/%u/#' }] } }));
+    const secure = await startCollector(join(dir.path, 'certificates'), ['--config', config, '--tls-cert', file('server.pem'), '--tls-key', file('server.key')]);
+    try {
+      expect(secure.listening.mqttAuth).toBe('client-certificates');
+      const tlsPort = String(new URL(String(secure.listening.mqtts)).port);
+      const pubAs = (certificate: string, topic: string) =>
+        runMosquittoClient(mosquittoPubBinary, ['-h', '127.0.0.1', '-p', tlsPort, '--cafile', file('server.pem'), '--cert', file(`${certificate}.pem`), '--key', file(`${certificate}.key`), '-q', '1', '-t', topic, '-m', 'x']);
+      const admitted = await pubAs('device', 'sensors/cert-sensor/temp');
+      expect(admitted.code, admitted.stderr).toBe(0);
+      expect((await pubAs('device', 'sensors/someone-else/temp')).code).not.toBe(0);
+      const rogue = await pubAs('rogue', 'sensors/cert-sensor/temp');
+      expect(rogue.code).not.toBe(0);
+      expect(rogue.stderr).toMatch(/not authori[sz]ed/i);
+      const plain = await runMosquittoClient(mosquittoPubBinary, ['-h', '127.0.0.1', '-p', String(secure.mqttPort), '-q', '1', '-t', 'sensors/cert-sensor/temp', '-m', 'x']);
+      expect(plain.code).not.toBe(0);
+      expect(secure.logs.find((entry) => entry.event === 'mqtt.publish-denied')).toMatchObject({ username: 'cert-sensor', topic: 'sensors/someone-else/temp' });
+    } finally {
+      await secure.stop();
+    }
   });
 });

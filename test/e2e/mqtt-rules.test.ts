@@ -4,16 +4,21 @@
  * action; the rules API changes them at run time; a throttled stream backs messages up without
  * losing any that were acknowledged, also across a SIGKILL.
  */
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import { firehoseClient, listLocalObjects, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { readMetric } from '../helpers/metrics.js';
 import { mosquittoMissing, mosquittoPubBinary, runMosquittoClient, startMosquittoSub } from '../helpers/mosquitto.js';
 import { pollUntil } from '../helpers/poll.js';
+import { RawMqttClient } from '../helpers/raw-mqtt.js';
 import { StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -26,6 +31,7 @@ const rules = [
   { name: 'hot', topicFilter: 'sensors/+/telemetry', condition: [{ field: 'temperature', op: '>', value: 30 }], actions: [{ republish: { topic: 'alerts/${topic(2)}', qos: 1 } }], errorAction },
   { name: 'meters', topicFilter: 'meters/+/reading', actions: [{ kinesis: { streamName: 'meters', partitionKey: '${meter.id}' } }], errorAction },
   { name: 'archive', topicFilter: 'archive/#', actions: [{ firehose: { deliveryStreamName: 'archive', separator: '\n' } }], errorAction },
+  { name: 'logs', topicFilter: 'logs/#', actions: [{ firehose: { deliveryStreamName: 'logs', separator: '\n' } }], errorAction },
   { name: 'ghost', topicFilter: 'ghost/#', actions: [{ kinesis: { streamName: 'no-such-stream', partitionKey: 'x' } }], errorAction },
 ];
 
@@ -93,6 +99,27 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules', () => {
     expect(await readMetric(collector.endpoint, 'mqtt_rule_matches_total{rule="telemetry"}')).toBe(3);
   });
 
+  it('puts a QoS 2 message into the stream once when the device resends it before PUBREL (MQTT-4.3.3-2)', async () => {
+    const device = await RawMqttClient.connect(collector.mqttPort, 'qos2-resender');
+    try {
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":1}', 7, false);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7');
+      // As if that PUBREC was lost: the same packet again, DUP set.
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":1}', 7, true);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7 for the duplicate');
+      device.pubrel(7);
+      await device.expect(RawMqttClient.pubcomp(7), 'PUBCOMP 7');
+      // The identifier is free again: the same id now carries a new message.
+      device.publishQos2('sensors/qos2dup/telemetry', '{"n":2}', 7, false);
+      await device.expect(RawMqttClient.pubrec(7), 'PUBREC 7 for the second message');
+    } finally {
+      device.close();
+    }
+    const reader = new StreamReader(client, 'telemetry');
+    await reader.waitFor('both messages', (all) => all.filter((record) => record.partitionKey === 'qos2dup').length >= 2);
+    expect(reader.records.filter((record) => record.partitionKey === 'qos2dup').map((record) => record.data.toString())).toEqual(['{"n":1}', '{"n":2}']);
+  });
+
   it('republishes only what meets the condition', async () => {
     const alerts = await startMosquittoSub(['-h', '127.0.0.1', '-p', String(collector.mqttPort), '-t', 'alerts/#', '-q', '1', '-v', '-C', '1', '-W', '20']);
     expect((await pub('sensors/dev-1/telemetry', JSON.stringify({ temperature: 25 }))).code).toBe(0);
@@ -100,7 +127,7 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules', () => {
     expect((await alerts.done).stdout.trim()).toBe('alerts/dev-2 {"temperature":35.5}');
   });
 
-  it('routes malformed payloads, missing fields, unknown streams and an unwired Firehose to the error action, counted', async () => {
+  it('routes malformed payloads, missing fields, unknown streams and delivery streams to the error action, counted', async () => {
     const meters = new StreamReader(client, 'meters');
     expect((await pub('meters/m1/reading', JSON.stringify({ meter: { id: 'M-1' }, kwh: 3.2 }), 1, 'meter-1')).code).toBe(0);
     expect((await pub('meters/m2/reading', 'kwh=3.2', 1, 'meter-2')).code).toBe(0);
@@ -118,11 +145,30 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules', () => {
     expect(Buffer.from(byClient['meter-2']!.base64OriginalPayload, 'base64').toString()).toBe('kwh=3.2');
     expect(byClient['meter-3']).toMatchObject({ ruleName: 'meters', errorCode: 'MissingField' });
     expect(byClient['ghost-1']).toMatchObject({ ruleName: 'ghost', errorCode: 'UnknownStream' });
-    expect(byClient.archiver).toMatchObject({ ruleName: 'archive', errorCode: 'FirehoseTargetUnavailable' });
+    expect(byClient.archiver).toMatchObject({ ruleName: 'archive', errorCode: 'UnknownDeliveryStream' });
     expect(await readMetric(collector.endpoint, 'mqtt_rule_errors_total{rule="meters",code="MalformedPayload"}')).toBe(1);
-    expect(await readMetric(collector.endpoint, 'mqtt_rule_errors_total{rule="archive",code="FirehoseTargetUnavailable"}')).toBe(1);
+    expect(await readMetric(collector.endpoint, 'mqtt_rule_errors_total{rule="archive",code="UnknownDeliveryStream"}')).toBe(1);
     // The collector is still serving.
     expect((await fetch(`${collector.endpoint}/health`)).status).toBe(200);
+  });
+
+  it('puts messages into a Firehose delivery stream, which delivers them to its (local) S3 bucket', async () => {
+    const firehose = firehoseClient(collector.endpoint);
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: 'logs',
+        ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::mqtt-logs', RoleARN: 'arn:aws:iam::000000000000:role/firehose', BufferingHints: { IntervalInSeconds: 0, SizeInMBs: 1 } },
+      }),
+    );
+    await waitForDeliveryStreamStatus(firehose, 'logs');
+    for (let i = 0; i < 3; i++) expect((await pub('logs/app', `line-${i}`)).code).toBe(0);
+    const delivered = await pollUntil('the lines in the bucket', async () => {
+      const text = (await listLocalObjects(join(dir.path, 'data'), 'mqtt-logs')).map((object) => object.body.toString()).join('');
+      return text.split('\n').length > 3 ? text : undefined;
+    }, { timeoutMs: 30_000 });
+    // With no buffering interval each record may be its own object, and object keys end in a random suffix.
+    expect(delivered.split('\n').filter((line) => line !== '').sort()).toEqual(['line-0', 'line-1', 'line-2']);
+    expect(delivered.endsWith('\n')).toBe(true);
   });
 
   it('lists, adds and removes rules at run time through the rules API, and keeps the changes across a restart', async () => {
@@ -146,7 +192,7 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules', () => {
     expect(await collector.stop()).toBe(0);
     collector = await startCollector(join(dir.path, 'data'), ['--config', configFile]);
     const after = (await (await api('')).json()) as { rules: Array<{ name: string }> };
-    expect(after.rules.map((rule) => rule.name).sort()).toEqual(['archive', 'extra', 'hot', 'meters', 'telemetry']);
+    expect(after.rules.map((rule) => rule.name).sort()).toEqual(['archive', 'extra', 'hot', 'logs', 'meters', 'telemetry']);
     expect((await api('/ghost')).status).toBe(404);
   });
 });
@@ -194,6 +240,40 @@ describe.skipIf(skipReason !== undefined)('MQTT topic rules against a slow or de
       expect(stored.size).toBeGreaterThanOrEqual(acknowledgedBeforeKill.length);
     } finally {
       await slow.stop();
+    }
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/curl'))('MQTT rules API with access keys', () => {
+  it('requires a SigV4 signature (curl --aws-sigv4) and a policy allowing the iot:*TopicRule actions', async () => {
+    const keysDir = await makeTempDir('riffle-mqtt-rules-keys-');
+    const config = join(keysDir.path, 'collector.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        accessKeys: [
+          { accessKeyId: 'AKIDRULESADMIN', secretAccessKey: 'admin-secret' },
+          { accessKeyId: 'AKIDRULESDEVICE', secretAccessKey: 'device-secret', name: 'device', policy: { actions: ['kinesis:PutRecord*'], resources: ['*'] } },
+        ],
+      }),
+    );
+    const signed = await startCollector(join(keysDir.path, 'data'), ['--config', config]);
+    const curl = async (credentials: string | undefined, ...args: string[]) => {
+      const sign = credentials === undefined ? [] : ['--aws-sigv4', 'aws:amz:us-east-1:kinesis', '--user', credentials];
+      const { stdout } = await promisify(execFile)('/usr/bin/curl', ['-s', ...sign, ...args]);
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    try {
+      const url = `${signed.endpoint}/mqtt/rules`;
+      expect((await curl(undefined, url)).__type).toBe('MissingAuthenticationTokenException');
+      expect((await curl('AKIDRULESADMIN:wrong-secret', url)).__type).toBe('InvalidSignatureException');
+      expect((await curl('AKIDRULESDEVICE:device-secret', url)).__type).toBe('AccessDeniedException');
+      const rule = JSON.stringify({ topicFilter: 'a/#', actions: [{ republish: { topic: 'b/${topic(2)}' } }] });
+      expect(await curl('AKIDRULESADMIN:admin-secret', '-X', 'PUT', '-H', 'content-type: application/json', '--data', rule, `${url}/copy`)).toMatchObject({ name: 'copy', topicFilter: 'a/#' });
+      expect(await curl('AKIDRULESADMIN:admin-secret', url)).toMatchObject({ rules: [{ name: 'copy' }] });
+    } finally {
+      await signed.stop();
+      await keysDir.remove();
     }
   });
 });

@@ -24,7 +24,7 @@ import type { MqttMetrics } from '../metrics.js';
 import { conditionsHold } from './condition.js';
 import { RuleFailure } from './failure.js';
 import { RuleMessage } from './message.js';
-import { parseRule, type RuleAction, type TopicRule } from './rule.js';
+import { RuleDefinitionError, parseRule, type RuleAction, type TopicRule } from './rule.js';
 import type { RuleTargets } from './targets.js';
 import { renderTemplate } from './template.js';
 
@@ -59,8 +59,17 @@ export class RuleEngine {
     for await (const [key, value] of this.db.iterator({ gte: RULE_KEY, lt: `${RULE_KEY.slice(0, -1)};` })) {
       const name = key.slice(RULE_KEY.length);
       const change = JSON.parse(value) as { removed?: true; definition?: unknown };
-      if (change.removed) this.rules.delete(name);
-      else this.rules.set(name, parseRule(change.definition, `stored rule ${name}`));
+      if (change.removed) {
+        this.rules.delete(name);
+        continue;
+      }
+      try {
+        this.rules.set(name, parseRule(change.definition, `stored rule ${name}`));
+      } catch (error) {
+        // A rule stored by an older version that this one no longer accepts: serve without it.
+        if (!(error instanceof RuleDefinitionError)) throw error;
+        this.log('mqtt.stored-rule-invalid', { rule: name, error: error.message });
+      }
     }
   }
 

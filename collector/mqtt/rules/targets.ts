@@ -35,14 +35,9 @@ export class RuleTargets {
 
   constructor(
     private readonly store: StreamStore,
-    private firehose: FirehoseTarget | undefined,
+    private readonly firehose: FirehoseTarget | undefined,
     readonly republish: (topic: string, payload: Buffer, qos: 0 | 1) => Promise<void>,
   ) {}
-
-  /** Wires Firehose delivery in once it exists. */
-  setFirehose(target: FirehoseTarget): void {
-    this.firehose = target;
-  }
 
   putKinesis(streamName: string, entry: KinesisEntry): Promise<void> {
     const partitionKeyChars = [...entry.partitionKey].length;
@@ -87,13 +82,13 @@ export class RuleTargets {
   }
 
   private async sendFirehose(deliveryStreamName: string, records: Buffer[]): Promise<Array<RuleFailure | undefined>> {
-    const target = this.firehose;
-    if (!target) throw new RuleFailure('FirehoseTargetUnavailable', 'Firehose delivery is not available in this collector');
     let results;
     try {
-      results = await target.putRecordBatch(deliveryStreamName, records);
+      results = await this.firehose!.putRecordBatch(deliveryStreamName, records);
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) throw new RuleFailure('UnknownDeliveryStream', error.message);
+      // e.g. a delivery stream that reads from a Kinesis stream takes no direct puts.
+      if (isAwsError(error, 'InvalidArgumentException') || isAwsError(error, 'ValidationException')) throw new RuleFailure('RecordRejected', error.message);
       throw new RuleFailure('TargetBusy', String(error), true);
     }
     return results.map((result) => ('errorCode' in result ? new RuleFailure('TargetBusy', `${result.errorCode}: ${result.errorMessage}`, true) : undefined));
