@@ -19,6 +19,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { EventStreamOutput, type Dispatcher } from './api/operation.js';
@@ -36,6 +37,10 @@ export interface ServerOptions {
   dispatcher: Dispatcher;
   /** Verifies SigV4 and says who signed; absent, the API is open. Throws AwsError. */
   authenticate?: (req: SignableRequest) => Identity;
+  /** An HTTP/1.1 Upgrade request (MQTT over WebSocket); returns false for paths it does not serve. */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** JSON APIs beside the AWS protocols, by path prefix (the MQTT rules API). SigV4 applies as for the AWS API. */
+  routes?: JsonRoute[];
   /** GET /health answers this as JSON. */
   health: () => unknown;
   /** GET /metrics answers this as Prometheus text. */
@@ -44,6 +49,12 @@ export interface ServerOptions {
   /** Largest request body, both as transmitted and after Content-Encoding is undone. */
   maxBodyBytes?: number;
   timeouts?: Partial<ServerTimeouts>;
+}
+
+export interface JsonRoute {
+  prefix: string;
+  /** Throws AwsError for errors; answers `body` as JSON (no body for undefined). */
+  handle(request: { method: string; path: string; body: unknown; identity: Identity | undefined }): Promise<{ status: number; body?: unknown }>;
 }
 
 export interface ServerTimeouts {
@@ -135,6 +146,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     routeByPreface(http1Server, http2Server, sniffing, timeouts.headersMs);
     listener = http1Server;
   }
+  listener.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.upgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   listener.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
@@ -256,6 +271,9 @@ function createRequestHandler(
       return;
     }
 
+    const route = options.routes?.find((candidate) => path === candidate.prefix || path.startsWith(`${candidate.prefix}/`));
+    if (route) return serveJsonRoute(route, req, res, path, query, requestId);
+
     // AWS answers what it cannot route in XML, without a content type (kinesalite's
     // test/connection.js records these answers from the real service).
     if (req.method !== 'POST') return replyAccessDenied(res);
@@ -279,6 +297,27 @@ function createRequestHandler(
     } catch (error) {
       if (error instanceof ClientWentAway) return;
       await replyError(req, res, error, protocol, responseContentType, requestId, target);
+    }
+  }
+
+  async function serveJsonRoute(route: JsonRoute, req: ApiRequest, res: ApiResponse, path: string, query: string, requestId: string): Promise<void> {
+    try {
+      const transmitted = await readBody(req, maxBodyBytes, timeouts.requestMs);
+      const identity = options.authenticate?.({ method: req.method ?? 'GET', path, query, headers: headersAsTransmitted(req), body: transmitted });
+      let body: unknown;
+      if (transmitted.length > 0) {
+        try {
+          body = JSON.parse(transmitted.toString('utf8'));
+        } catch {
+          throw new AwsError('SerializationException', 'Request body is not valid JSON.');
+        }
+      }
+      const answer = await route.handle({ method: req.method ?? 'GET', path, body, identity });
+      if (answer.body === undefined) replyRaw(res, answer.status, Buffer.alloc(0));
+      else reply(res, answer.status, 'application/json', Buffer.from(JSON.stringify(answer.body)));
+    } catch (error) {
+      if (error instanceof ClientWentAway) return;
+      await replyError(req, res, error, 'json', 'application/json', requestId, path);
     }
   }
 

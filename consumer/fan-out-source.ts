@@ -90,8 +90,12 @@ class Subscription {
     while (this.queue.length === 0) {
       if (signal.aborted) return 'end';
       await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        const done = (): void => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.waiter = done;
+        signal.addEventListener('abort', done, { once: true });
       });
       this.waiter = undefined;
     }

@@ -17,6 +17,8 @@ export const errorCodes = {
   ProvisionedThroughputExceededException: 400,
   AccessDeniedException: 400,
   UnknownOperationException: 400,
+  // Firehose: UpdateDestination with a stale CurrentDeliveryStreamVersionId
+  ConcurrentModificationException: 400,
   // Riffle lease operations: a conditional lease update lost a race (DynamoDB's name, as the KCL sees it)
   ConditionalCheckFailedException: 400,
   // authentication (AWS answers these with 400 or 403)
@@ -28,6 +30,8 @@ export const errorCodes = {
   RequestEntityTooLargeException: 413,
   InternalFailure: 500,
   ServiceUnavailable: 503,
+  // Firehose's throttling answer (firehose service-2.json: httpStatusCode 503)
+  ServiceUnavailableException: 503,
   // a request body that did not arrive in time (RFC 9110 §15.5.9)
   RequestTimeoutException: 408,
 } as const;

@@ -1,30 +1,42 @@
 /**
- * Finds the operation an `X-Amz-Target` names, validates the input against the API model,
- * checks the caller's access policy, and runs it. Besides Kinesis, the Riffle-only operations —
- * leases of the consumer library (`RiffleLeases_20250101.*`) and hosted-function mappings
- * (`RiffleFunctions_20250101.*`) — validate their own input.
+ * Finds the operation an `X-Amz-Target` names — Kinesis Data Streams or Firehose — validates the
+ * input against the service's API model, checks the caller's access policy, and runs it. The
+ * Riffle-only operations — leases of the consumer library (`RiffleLeases_20250101.*`) and
+ * hosted-function mappings (`RiffleFunctions_20250101.*`) — validate their own input.
  */
 import { AwsError } from '../../shared/errors.js';
 import { authorize } from '../auth.js';
+import type { DeliveryStreams } from '../delivery/delivery-streams.js';
 import type { StreamStore } from '../store/streams.js';
+import { firehoseOperations } from './firehose/index.js';
 import { kinesisOperations } from './kinesis/index.js';
 import type { HostedFunctions } from '../consumers/functions/index.js';
 import { functionOperations, FUNCTIONS_TARGET_PREFIX } from './riffle-functions/index.js';
 import { leaseOperations } from './riffle-leases/index.js';
 import { LEASES_TARGET_PREFIX, type RiffleOperation } from './riffle-leases/operation.js';
 import type { ApiCall, Dispatcher } from './operation.js';
-import { validateRequest } from './schemas/validate.js';
+import { firehoseValidator, kinesisValidator } from './schemas/validate.js';
 
 const KINESIS_TARGET_PREFIX = 'Kinesis_20131202.';
+const FIREHOSE_TARGET_PREFIX = 'Firehose_20150804.';
 
 const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, RiffleOperation<any>>]> = [
   [LEASES_TARGET_PREFIX, leaseOperations],
   [FUNCTIONS_TARGET_PREFIX, functionOperations],
 ];
 
-export function createDispatcher(store: StreamStore, functions?: HostedFunctions): Dispatcher {
+export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryStreams, functions?: HostedFunctions): Dispatcher {
   return {
     async dispatch(call: ApiCall): Promise<unknown> {
+      if (call.target.startsWith(FIREHOSE_TARGET_PREFIX) && deliveryStreams) {
+        const name = call.target.slice(FIREHOSE_TARGET_PREFIX.length);
+        const operation = firehoseOperations.get(name);
+        if (!operation) throw new AwsError('UnknownOperationException', '');
+        const input = firehoseValidator.validateRequest(name, call.input, call.protocol);
+        const ctx = { deliveryStreams, requestId: call.requestId };
+        authorize(call.identity, `firehose:${name}`, operation.resource(input, ctx));
+        return operation.handle(input, ctx);
+      }
       const ctx = { store, requestId: call.requestId, ...(functions ? { functions } : {}) };
       for (const [prefix, operations] of riffleServices) {
         if (!call.target.startsWith(prefix)) continue;
@@ -38,7 +50,7 @@ export function createDispatcher(store: StreamStore, functions?: HostedFunctions
       const name = call.target.startsWith(KINESIS_TARGET_PREFIX) ? call.target.slice(KINESIS_TARGET_PREFIX.length) : undefined;
       const operation = name === undefined ? undefined : kinesisOperations.get(name);
       if (!operation || name === undefined) throw new AwsError('UnknownOperationException', '');
-      const input = validateRequest(name, call.input, call.protocol);
+      const input = kinesisValidator.validateRequest(name, call.input, call.protocol);
       authorize(call.identity, `kinesis:${name}`, operation.resource(input, ctx));
       return operation.handle(input, ctx);
     },

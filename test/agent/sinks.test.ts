@@ -1,15 +1,16 @@
 /**
  * The agent's sinks, for real: the kinesis sink against the built collector process (zstd bodies,
  * SigV4 with access keys, clock skew, shard throttling, a stopped collector); the firehose sink
- * against a fake (the collector has no Firehose API yet) and against the collector for its
- * UnknownOperationException; failure mapping the collector cannot be made to produce, against
- * a fake; the credential chain with a temp HOME.
+ * against the collector's Firehose API and against a fake that checks the request as AWS
+ * documents it; failure mapping the collector cannot be made to produce, against a fake; the
+ * credential chain with a temp HOME.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
+import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSink, sinkErrorCodes, sinkOptionsFor, type SendOutcome, type Sink, type SinkOptions, type SinkRecord } from '../../agent/sinks/index.js';
@@ -21,6 +22,7 @@ import { ConfigError } from '../../shared/config-values.js';
 import { signRequest } from '../../shared/sigv4.js';
 import { zstdDecompress } from '../../shared/zstd.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { firehoseClient, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { kinesisClient, listAllShards, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -218,11 +220,21 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 
-  it('firehose: the collector has no Firehose API yet, so PutRecordBatch is error UnknownOperationException', async () => {
+  it('firehose: PutRecordBatch into a delivery stream is ok per record; an unknown one is error ResourceNotFoundException', async () => {
+    const firehose = firehoseClient(collector.endpoint);
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: 'agent-delivery',
+        ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::agent-bucket', RoleARN: 'arn:aws:iam::000000000000:role/firehose' },
+      }),
+    );
+    await waitForDeliveryStreamStatus(firehose, 'agent-delivery');
+    firehose.destroy();
     const sink = createSink('firehose', { endpoint: collector.endpoint, region: 'us-east-1' }, isolatedContext(dir));
     sinks.push(sink);
-    const outcomes = await sink.send('delivery', randomRecords(2, 10));
-    expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'UnknownOperationException' })));
+    expect(await sink.send('agent-delivery', randomRecords(3, 10))).toEqual([{ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }]);
+    const outcomes = await sink.send('no-such-delivery', randomRecords(2, 10));
+    expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 });
 

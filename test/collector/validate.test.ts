@@ -4,8 +4,8 @@ import {
   buildServiceModel,
   formatModelJson,
   readBotocoreModel,
-} from '../../collector/api/schemas/generate-kinesis-model.js';
-import { hasOperation, kinesisOperations, validateRequest, type WireProtocol } from '../../collector/api/schemas/validate.js';
+} from '../../collector/api/schemas/generate-api-model.js';
+import { firehoseValidator, hasOperation, kinesisOperations, validateRequest, type WireProtocol } from '../../collector/api/schemas/validate.js';
 import { AwsError, type ErrorCode } from '../../shared/errors.js';
 
 /** The error validateRequest throws, or a failure if it accepts the input. */
@@ -424,8 +424,9 @@ describe('Base64 decoding', () => {
 });
 
 // The committed JSON must be what the generator makes of the botocore model (skipped where botocore is absent).
-const botocoreModelPath =
-  '/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/botocore/data/kinesis/2013-12-02/service-2.json.gz';
+const botocoreDataDir = '/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/botocore/data';
+const botocoreModelPath = `${botocoreDataDir}/kinesis/2013-12-02/service-2.json.gz`;
+const firehoseBotocoreModelPath = `${botocoreDataDir}/firehose/2015-08-04/service-2.json.gz`;
 
 describe('kinesis-model.json', () => {
   it.skipIf(!existsSync(botocoreModelPath))('is up to date with the botocore model', () => {
@@ -433,5 +434,38 @@ describe('kinesis-model.json', () => {
     const committed = readFileSync(new URL('../../collector/api/schemas/kinesis-model.json', import.meta.url), 'utf8');
     expect(committed).toBe(`${formatModelJson(buildServiceModel(botocore))}\n`);
     expect(kinesisOperations).toEqual(Object.keys(botocore.operations).sort());
+  });
+});
+
+describe('firehose-model.json', () => {
+  it.skipIf(!existsSync(firehoseBotocoreModelPath))('is up to date with the botocore model', () => {
+    const botocore = readBotocoreModel(firehoseBotocoreModelPath);
+    const committed = readFileSync(new URL('../../collector/api/schemas/firehose-model.json', import.meta.url), 'utf8');
+    expect(committed).toBe(`${formatModelJson(buildServiceModel(botocore))}\n`);
+    expect(firehoseValidator.operations).toEqual(Object.keys(botocore.operations).sort());
+  });
+
+  it('compiles every Firehose request shape, Java patterns included', () => {
+    // An empty body reaches every member's compiled constraints; only missing members may be reported.
+    for (const operation of firehoseValidator.operations) {
+      try {
+        firehoseValidator.validateRequest(operation, {}, 'json');
+      } catch (error) {
+        expect((error as AwsError).code, operation).toBe('ValidationException');
+      }
+    }
+  });
+
+  it('reports Firehose violations with Firehose paths', () => {
+    const attempt = () =>
+      firehoseValidator.validateRequest('PutRecordBatch', { DeliveryStreamName: 'bad name', Records: [] }, 'json');
+    expect(attempt).toThrowError(AwsError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as AwsError).code).toBe('ValidationException');
+      expect((error as AwsError).message).toContain("at 'deliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern");
+      expect((error as AwsError).message).toContain("at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The form of kinesis-model.json: every operation's request shape from AWS's API model, with
+ * The form of kinesis-model.json and firehose-model.json: every operation's request shape from AWS's API model, with
  * each nested shape resolved in place (no references), documentation dropped and only the
- * constraints AWS enforces kept. generate-kinesis-model.ts writes it; validate.ts reads it.
+ * constraints AWS enforces kept. generate-api-model.ts writes it; validate.ts reads it.
  *
  * Order is meaningful: a structure's members and a string's enum values are listed in the order
  * AWS prints them in a ValidationException, so validate.ts can simply walk them in order.
@@ -47,7 +47,7 @@ export interface BlobShape {
 }
 
 export interface NumberShape {
-  type: 'integer' | 'long';
+  type: 'integer' | 'long' | 'double';
   min?: number;
   max?: number;
 }

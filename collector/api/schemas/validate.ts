@@ -1,6 +1,7 @@
 /**
- * Validates a decoded Kinesis request against the operation's request shape from AWS's API
- * model (kinesis-model.json) and answers invalid input exactly as Kinesis does:
+ * Validates a decoded request against the operation's request shape from AWS's API model
+ * (kinesis-model.json, firehose-model.json) and answers invalid input exactly as Kinesis does
+ * (Firehose runs on the same Coral framework, so the same rules apply):
  *
  * - a value of the wrong type → SerializationException with the message AWS's (Coral) JSON
  *   reader gives, at the first such value;
@@ -17,7 +18,8 @@
  */
 import { AwsError } from '../../../shared/errors.js';
 import type { WireProtocol } from '../operation.js';
-import modelJson from './kinesis-model.json' with { type: 'json' };
+import firehoseModelJson from './firehose-model.json' with { type: 'json' };
+import kinesisModelJson from './kinesis-model.json' with { type: 'json' };
 import type { ServiceModel, Shape, StructureShape } from './shape.js';
 
 export type { WireProtocol };
@@ -26,8 +28,6 @@ export type { WireProtocol };
 const maxReportedViolations = 10;
 // Out-of-range JSON numbers are truncated to Java's Integer.MAX_VALUE (kinesalite validations/index.js).
 const javaIntegerMax = 2147483647;
-// AWS renders a structure as Java's Object.toString() of its model class (kinesalite validations/putRecords.js).
-const javaModelPackage = 'com.amazonaws.kinesis.v20131202';
 
 const notNull = 'Member must not be null';
 
@@ -64,7 +64,7 @@ interface MapNode {
 }
 
 interface ScalarNode {
-  readonly kind: 'string' | 'blob' | 'integer' | 'long' | 'boolean' | 'timestamp';
+  readonly kind: 'string' | 'blob' | 'integer' | 'long' | 'double' | 'boolean' | 'timestamp';
   readonly constraints: readonly Constraint[];
   /** AWS's summary of all the constraints, used when it reports a list's members or a map's keys or values as a whole. */
   readonly summary: string;
@@ -72,61 +72,86 @@ interface ScalarNode {
 
 type Node = StructureNode | ListNode | MapNode | ScalarNode;
 
-const model = modelJson as ServiceModel;
-const requestShapes = new Map(Object.entries(model.operations));
-/** Operation → its compiled request shape, compiled on first use. */
-const compiledShapes = new Map<string, StructureNode>();
 const compiledPatterns = new Map<string, RegExp>();
 
-export const kinesisOperations: readonly string[] = Object.freeze([...requestShapes.keys()]);
-
-export function hasOperation(operation: string): boolean {
-  return requestShapes.has(operation);
+export interface RequestValidator {
+  readonly operations: readonly string[];
+  hasOperation(operation: string): boolean;
+  /**
+   * Throws AwsError SerializationException / ValidationException exactly as the service does;
+   * returns the input with blobs as Buffer and timestamps as Date. Unknown members are ignored
+   * (as AWS does).
+   */
+  validateRequest(operation: string, input: unknown, protocol: WireProtocol): Record<string, unknown>;
 }
 
-/**
- * Throws AwsError SerializationException / ValidationException exactly as Kinesis does; returns
- * the input with blobs as Buffer and timestamps as Date. Unknown members are ignored (as AWS does).
- */
+export function createRequestValidator(model: ServiceModel): RequestValidator {
+  const requestShapes = new Map(Object.entries(model.operations));
+  // AWS renders a structure as Java's Object.toString() of its model class (kinesalite
+  // validations/putRecords.js: com.amazonaws.kinesis.v20131202), named after the model's uid.
+  const [, service = '', year = '', month = '', day = ''] = /^(.*)-(\d{4})-(\d{2})-(\d{2})$/.exec(model.service.uid) ?? [];
+  const javaModelPackage = `com.amazonaws.${service}.v${year}${month}${day}`;
+  /** Operation → its compiled request shape, compiled on first use. */
+  const compiledShapes = new Map<string, StructureNode>();
+
+  const compiledRequestShape = (operation: string): StructureNode => {
+    let compiled = compiledShapes.get(operation);
+    if (!compiled) {
+      const shape = requestShapes.get(operation);
+      if (!shape) throw new AwsError('UnknownOperationException', '');
+      compiled = compileStructure(shape, javaModelPackage);
+      compiledShapes.set(operation, compiled);
+    }
+    return compiled;
+  };
+
+  return {
+    operations: Object.freeze([...requestShapes.keys()]),
+    hasOperation: (operation) => requestShapes.has(operation),
+    validateRequest(operation, input, protocol) {
+      const shape = compiledRequestShape(operation);
+      // A body that is not a JSON object gets a SerializationException without a message (kinesalite index.js).
+      if (input === null || typeof input !== 'object') throw new AwsError('SerializationException', '');
+      const reader = new RequestReader(protocol);
+      const request = reader.readStructure(shape, input, undefined);
+      const count = reader.violations.length;
+      if (count > 0) {
+        throw new AwsError(
+          'ValidationException',
+          `${count} validation error${count === 1 ? '' : 's'} detected: ${reader.violations.join('; ')}`,
+        );
+      }
+      return request;
+    },
+  };
+}
+
+export const kinesisValidator = createRequestValidator(kinesisModelJson as ServiceModel);
+export const firehoseValidator = createRequestValidator(firehoseModelJson as ServiceModel);
+
+export const kinesisOperations: readonly string[] = kinesisValidator.operations;
+
+export function hasOperation(operation: string): boolean {
+  return kinesisValidator.hasOperation(operation);
+}
+
+/** Validates a Kinesis request (see RequestValidator.validateRequest). */
 export function validateRequest(operation: string, input: unknown, protocol: WireProtocol): Record<string, unknown> {
-  const shape = compiledRequestShape(operation);
-  // A body that is not a JSON object gets a SerializationException without a message (kinesalite index.js).
-  if (input === null || typeof input !== 'object') throw new AwsError('SerializationException', '');
-  const reader = new RequestReader(protocol);
-  const request = reader.readStructure(shape, input, undefined);
-  const count = reader.violations.length;
-  if (count > 0) {
-    throw new AwsError(
-      'ValidationException',
-      `${count} validation error${count === 1 ? '' : 's'} detected: ${reader.violations.join('; ')}`,
-    );
-  }
-  return request;
+  return kinesisValidator.validateRequest(operation, input, protocol);
 }
 
 // --- compiling the model -------------------------------------------------------------------------
 
-function compiledRequestShape(operation: string): StructureNode {
-  let compiled = compiledShapes.get(operation);
-  if (!compiled) {
-    const shape = requestShapes.get(operation);
-    if (!shape) throw new AwsError('UnknownOperationException', '');
-    compiled = compileStructure(shape);
-    compiledShapes.set(operation, compiled);
-  }
-  return compiled;
-}
-
-function compile(shape: Shape): Node {
+function compile(shape: Shape, javaModelPackage: string): Node {
   switch (shape.type) {
     case 'structure':
-      return compileStructure(shape);
+      return compileStructure(shape, javaModelPackage);
     case 'list':
-      return { kind: 'list', member: compile(shape.member), constraints: lengthConstraints(shape.min, shape.max).inOrder };
+      return { kind: 'list', member: compile(shape.member, javaModelPackage), constraints: lengthConstraints(shape.min, shape.max).inOrder };
     case 'map': {
-      const key = compile(shape.key);
+      const key = compile(shape.key, javaModelPackage);
       if (key.kind !== 'string') throw new Error(`map keys must be strings, not ${key.kind}`);
-      return { kind: 'map', key, value: compile(shape.value), constraints: lengthConstraints(shape.min, shape.max).inOrder };
+      return { kind: 'map', key, value: compile(shape.value, javaModelPackage), constraints: lengthConstraints(shape.min, shape.max).inOrder };
     }
     case 'string': {
       const lengths = lengthConstraints(shape.min, shape.max);
@@ -141,7 +166,8 @@ function compile(shape: Shape): Node {
       return scalar('blob', lengths.inOrder, lengths.summaryOrder);
     }
     case 'integer':
-    case 'long': {
+    case 'long':
+    case 'double': {
       const range = valueConstraints(shape.min, shape.max);
       return scalar(shape.type, range.inOrder, range.summaryOrder);
     }
@@ -151,7 +177,7 @@ function compile(shape: Shape): Node {
   }
 }
 
-function compileStructure(shape: StructureShape): StructureNode {
+function compileStructure(shape: StructureShape, javaModelPackage: string): StructureNode {
   const required = new Set(shape.required);
   return {
     kind: 'structure',
@@ -160,7 +186,7 @@ function compileStructure(shape: StructureShape): StructureNode {
       name,
       pathName: name[0]!.toLowerCase() + name.slice(1),
       required: required.has(name),
-      node: compile(member),
+      node: compile(member, javaModelPackage),
     })),
   };
 }
@@ -217,6 +243,8 @@ function patternConstraint(javaPattern: string): Constraint {
   };
 }
 
+const javaScriptEscapable = new Set('^$\\.*+?()[]{}|/');
+
 // Java's \s is [ \t\n\x0B\f\r]; JavaScript's also matches Unicode spaces, so spell Java's out.
 const javaWhitespace = ' \\t\\n\\x0B\\f\\r';
 
@@ -230,6 +258,9 @@ function toJavaScriptRegex(javaPattern: string): string {
       if (escaped === 's') source += inClass ? javaWhitespace : `[${javaWhitespace}]`;
       else if (escaped === 'S' && !inClass) source += `[^${javaWhitespace}]`;
       else if (escaped === 'S') throw new Error(`\\S inside a character class is not supported: ${javaPattern}`);
+      // Java lets any non-letter be escaped (`\_` in Firehose's patterns); JavaScript's `u` mode only syntax characters.
+      else if (escaped === '-' && inClass) source += '\\-';
+      else if (/[^\p{L}\p{N}]/u.test(escaped) && !javaScriptEscapable.has(escaped)) source += escaped;
       else source += `\\${escaped}`;
       continue;
     }
@@ -417,6 +448,11 @@ function convertScalar(node: ScalarNode, value: unknown, protocol: WireProtocol)
       if (typeof number === 'number') return node.kind === 'integer' ? Math.min(Math.floor(number), javaIntegerMax) : Math.floor(number);
       break;
     }
+    case 'double': {
+      const number = typeof value === 'bigint' ? Number(value) : value;
+      if (typeof number === 'number') return number;
+      break;
+    }
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (typeof value === 'string') return booleanFromString(value);
@@ -521,6 +557,10 @@ const scalarConversionErrors: Record<ConversionTarget, Partial<Record<WireKind, 
   long: {
     boolean: 'class java.lang.Boolean can not be converted to an Long',
     string: 'class java.lang.String can not be converted to an Long',
+  },
+  double: {
+    boolean: 'class java.lang.Boolean can not be converted to an Double',
+    string: 'class java.lang.String can not be converted to an Double',
   },
   boolean: { number: `${truncatingBigNumber} can not be converted to an Boolean` },
   blob: {

@@ -16,6 +16,7 @@
  * object keys as Lambda names them: `aws/lambda/<mapping>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
@@ -93,7 +94,11 @@ export class HostedFunctions {
   }
 
   private startMapping(running: Running): void {
-    if (running.mapping.enabled) running.supervisor = this.supervise(running.mapping, AbortSignal.any([this.stopping.signal, running.stopping.signal]));
+    if (!running.mapping.enabled) return;
+    const signal = AbortSignal.any([this.stopping.signal, running.stopping.signal]);
+    // Every shard runner and its waits listen to it: many listeners are expected, not a leak.
+    setMaxListeners(0, signal);
+    running.supervisor = this.supervise(running.mapping, signal);
   }
 
   /** Stops reading; batches in flight are abandoned unacknowledged and read again after a restart. */
@@ -194,6 +199,7 @@ export class HostedFunctions {
         signal.addEventListener('abort', done, { once: true });
         function done(): void {
           clearTimeout(timer);
+          signal.removeEventListener('abort', done);
           resolve();
         }
       });

@@ -1,0 +1,317 @@
+/**
+ * DeliveryStreams — every Firehose delivery stream of the collector: metadata, buffer logs and
+ * delivery engines, and the operations the Firehose API needs.
+ *
+ * On disk under `<data-dir>/delivery/`: `meta/` (level: DeliveryMetadataStore) and
+ * `<name>/buffer/` (the stream's ShardLog of accepted, undelivered records). Local buckets are
+ * `<data-dir>/s3/<bucket>/`.
+ *
+ * Invariants: PutRecord/PutRecordBatch resolve only after the records are fdatasync'd in the
+ * buffer log; metadata changes are synced before the API answers; the engine of a stream runs
+ * only while the stream is ACTIVE (or CREATING, which turns ACTIVE after the status delay).
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../../shared/clock.js';
+import { AwsError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { defaultShardLogOptions, ShardLog } from '../store/shard-log.js';
+import { DeliveryEngine } from './delivery-stream.js';
+import type { Destination, DestinationSpec } from './destinations/destination.js';
+import { destinationSpecs } from './destinations/index.js';
+import { DeliveryMetadataStore, type DeliveryStreamMeta, type DeliveryStreamType } from './metadata.js';
+import { bucketOf, LocalFolderObjectStore, type ObjectStore } from './object-store.js';
+
+export interface DeliveryStreamsOptions {
+  dataDir: string;
+  clock: Clock;
+  region: string;
+  accountId: string;
+  /** How long CREATING and DELETING last (the collector's --status-delay-ms). */
+  statusDelayMs: number;
+  logger: Logger;
+  /** Undelivered bytes a stream may hold before puts fail with ServiceUnavailableException. */
+  maxBacklogBytes?: number;
+}
+
+// Firehose quota: 50 delivery streams per account and region by default (raised on request); an appliance allows more.
+const DELIVERY_STREAM_LIMIT = 500;
+// Riffle: a delivery stream whose destination is down keeps at most this much undelivered data before refusing puts.
+const DEFAULT_MAX_BACKLOG_BYTES = 1024 * 1024 * 1024;
+// Buffer segments are small: they are deleted as soon as delivery passes them.
+const BUFFER_SEGMENT_BYTES = 16 * 1024 * 1024;
+const DESTINATION_ID = 'destinationId-000000000001';
+
+interface StreamRuntime {
+  meta: DeliveryStreamMeta;
+  log: ShardLog;
+  engine: DeliveryEngine;
+  /** The destination built for `builtForVersion`; rebuilt when the version changes. */
+  destination?: Destination;
+  builtForVersion?: number;
+  backlogBytes: number;
+  timer?: NodeJS.Timeout;
+}
+
+export interface PutResult {
+  ordinal: number;
+  encrypted: boolean;
+}
+
+export class DeliveryStreams {
+  private readonly streams = new Map<string, StreamRuntime>();
+  private readonly localObjects: LocalFolderObjectStore;
+  private closed = false;
+
+  private constructor(
+    private readonly options: DeliveryStreamsOptions,
+    private readonly metadata: DeliveryMetadataStore,
+  ) {
+    this.localObjects = new LocalFolderObjectStore(join(options.dataDir, 's3'));
+  }
+
+  static async open(options: DeliveryStreamsOptions): Promise<DeliveryStreams> {
+    const root = join(options.dataDir, 'delivery');
+    await fsp.mkdir(root, { recursive: true });
+    const metadata = await DeliveryMetadataStore.open(join(root, 'meta'));
+    const streams = new DeliveryStreams(options, metadata);
+    for (const meta of await metadata.loadDeliveryStreams()) {
+      if (meta.status === 'DELETING') {
+        await streams.removeFiles(meta.name);
+        continue;
+      }
+      if (meta.status === 'CREATING') meta.status = 'ACTIVE';
+      await streams.openRuntime(meta);
+    }
+    return streams;
+  }
+
+  /** Starts every stream's delivery engine. */
+  start(): void {
+    for (const runtime of this.streams.values()) runtime.engine.start();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const runtime of this.streams.values()) {
+      clearTimeout(runtime.timer);
+      await runtime.engine.stop();
+      await runtime.log.close();
+    }
+    await this.metadata.close();
+  }
+
+  arn(name: string): string {
+    return `arn:aws:firehose:${this.options.region}:${this.options.accountId}:deliverystream/${name}`;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  get accountId(): string {
+    return this.options.accountId;
+  }
+
+  get region(): string {
+    return this.options.region;
+  }
+
+  /** The stream's metadata; ResourceNotFoundException as Firehose words it. */
+  get(name: string): DeliveryStreamMeta {
+    const runtime = this.streams.get(name);
+    if (!runtime) throw new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${this.options.accountId} not found.`);
+    return runtime.meta;
+  }
+
+  list(type?: DeliveryStreamType): DeliveryStreamMeta[] {
+    return [...this.streams.values()]
+      .map((runtime) => runtime.meta)
+      .filter((meta) => type === undefined || meta.type === type)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The engine, for tests and the benchmark. */
+  engineOf(name: string): DeliveryEngine {
+    this.get(name);
+    return this.streams.get(name)!.engine;
+  }
+
+  async create(input: {
+    name: string;
+    type: DeliveryStreamType;
+    destination: { spec: DestinationSpec; config: Record<string, unknown> };
+    tags: Array<{ Key: string; Value?: string }>;
+    encryption?: DeliveryStreamMeta['encryption'];
+    kinesisSource?: DeliveryStreamMeta['kinesisSource'];
+  }): Promise<DeliveryStreamMeta> {
+    if (this.streams.has(input.name)) {
+      throw new AwsError('ResourceInUseException', `Firehose ${input.name} under accountId ${this.options.accountId} already exists`);
+    }
+    if (this.streams.size >= DELIVERY_STREAM_LIMIT) {
+      throw new AwsError('LimitExceededException', `You have already consumed your firehose quota of ${DELIVERY_STREAM_LIMIT} hoses. Firehose names: ${[...this.streams.keys()].slice(0, 10).join(', ')}...`);
+    }
+    const config = input.destination.spec.normalize(input.destination.config);
+    const meta: DeliveryStreamMeta = {
+      name: input.name,
+      createdMs: this.options.clock.now(),
+      status: 'CREATING',
+      type: input.type,
+      versionId: 1,
+      tags: input.tags,
+      encryption: input.encryption ?? { status: 'DISABLED' },
+      ...(input.kinesisSource ? { kinesisSource: input.kinesisSource } : {}),
+      destination: { id: DESTINATION_ID, kind: input.destination.spec.kind, config },
+    };
+    await this.metadata.saveDeliveryStream(meta);
+    const runtime = await this.openRuntime(meta);
+    this.afterDelay(runtime, async () => {
+      runtime.meta.status = 'ACTIVE';
+      await this.metadata.saveDeliveryStream(runtime.meta);
+      runtime.engine.start();
+    });
+    return meta;
+  }
+
+  async delete(name: string): Promise<void> {
+    const runtime = this.runtime(name);
+    runtime.meta.status = 'DELETING';
+    await this.metadata.saveDeliveryStream(runtime.meta);
+    clearTimeout(runtime.timer);
+    this.afterDelay(runtime, async () => {
+      await runtime.engine.stop();
+      await runtime.log.close();
+      await this.removeFiles(name);
+      await this.metadata.deleteDeliveryStream(name);
+      if (this.streams.get(name) === runtime) this.streams.delete(name);
+    });
+  }
+
+  /** Applies a metadata change in one synced write; `change` may throw to refuse it. */
+  async update(name: string, change: (meta: DeliveryStreamMeta) => DeliveryStreamMeta): Promise<DeliveryStreamMeta> {
+    const runtime = this.runtime(name);
+    const next = change(structuredClone(runtime.meta));
+    await this.metadata.saveDeliveryStream(next);
+    runtime.meta = next;
+    return next;
+  }
+
+  /** Appends records durably to the stream's buffer log; resolves with the first ordinal. */
+  async put(name: string, records: readonly Buffer[]): Promise<PutResult> {
+    const runtime = this.runtime(name);
+    if (runtime.meta.status !== 'ACTIVE') {
+      throw new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${this.options.accountId} is not ACTIVE, instead in state ${runtime.meta.status}.`);
+    }
+    if (runtime.meta.type !== 'DirectPut') {
+      throw new AwsError('InvalidArgumentException', `This operation is not permitted on KinesisStreamAsSource firehose ${this.arn(name)}`);
+    }
+    const bytes = records.reduce((sum, data) => sum + data.length, 0);
+    this.reserveBacklog(runtime, bytes);
+    try {
+      const ordinal = await runtime.log.append(records.map((data) => ({ partitionKey: '', data, encrypted: runtime.meta.encryption.status === 'ENABLED' })));
+      runtime.engine.notify();
+      return { ordinal, encrypted: runtime.meta.encryption.status === 'ENABLED' };
+    } catch (error) {
+      runtime.backlogBytes -= bytes;
+      throw error;
+    }
+  }
+
+  /** How many of `sizes` (in order) fit in the stream's backlog allowance right now. */
+  acceptableCount(name: string, sizes: readonly number[]): number {
+    const runtime = this.runtime(name);
+    const limit = this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    let backlog = runtime.backlogBytes;
+    let count = 0;
+    for (const size of sizes) {
+      if (backlog + size > limit) break;
+      backlog += size;
+      count++;
+    }
+    return count;
+  }
+
+  private reserveBacklog(runtime: StreamRuntime, bytes: number): void {
+    const limit = this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    if (runtime.backlogBytes + bytes > limit) throw new AwsError('ServiceUnavailableException', 'Slow down.');
+    runtime.backlogBytes += bytes;
+  }
+
+  private runtime(name: string): StreamRuntime {
+    this.get(name);
+    return this.streams.get(name)!;
+  }
+
+  private async openRuntime(meta: DeliveryStreamMeta): Promise<StreamRuntime> {
+    const log = await ShardLog.open(join(this.options.dataDir, 'delivery', meta.name, 'buffer'), {
+      ...defaultShardLogOptions,
+      segmentMaxBytes: BUFFER_SEGMENT_BYTES,
+      now: () => this.options.clock.now(),
+    });
+    const runtime = { meta, log, backlogBytes: 0 } as StreamRuntime;
+    runtime.engine = await DeliveryEngine.open({
+      name: meta.name,
+      log,
+      metadata: this.metadata,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      destination: () => this.destinationOf(runtime),
+      onDelivered: (bytes) => (runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes)),
+    });
+    // Records left from before a restart count against the backlog until delivered.
+    runtime.backlogBytes = runtime.engine.backlogRecords > 0 ? await this.undeliveredBytes(log, runtime.engine.deliveredOrdinal) : 0;
+    this.streams.set(meta.name, runtime);
+    return runtime;
+  }
+
+  private async undeliveredBytes(log: ShardLog, from: number): Promise<number> {
+    let bytes = 0;
+    for (let ordinal = from; ordinal < log.committedOrdinal; ) {
+      const records = await log.read(ordinal, 10_000, 64 * 1024 * 1024);
+      if (records.length === 0) break;
+      for (const record of records) bytes += record.data.length;
+      ordinal = records[records.length - 1]!.ordinal + 1;
+    }
+    return bytes;
+  }
+
+  private destinationOf(runtime: StreamRuntime): Destination {
+    const { meta } = runtime;
+    if (!runtime.destination || runtime.builtForVersion !== meta.versionId) {
+      const spec = destinationSpecs.get(meta.destination.kind);
+      if (!spec) throw new Error(`delivery stream ${meta.name}: unknown destination kind ${meta.destination.kind}`);
+      runtime.destination = spec.create(meta.destination.config, {
+        streamName: meta.name,
+        versionId: meta.versionId,
+        clock: this.options.clock,
+        objectStoreFor: (bucketArn) => this.objectStoreFor(bucketArn),
+      });
+      runtime.builtForVersion = meta.versionId;
+    }
+    return runtime.destination;
+  }
+
+  private objectStoreFor(bucketArn: string): { store: ObjectStore; bucket: string } {
+    const bucket = bucketOf(bucketArn);
+    if (bucket === undefined) throw new Error(`not an S3 bucket ARN: ${bucketArn}`);
+    return { store: this.localObjects, bucket };
+  }
+
+  private async removeFiles(name: string): Promise<void> {
+    await fsp.rm(join(this.options.dataDir, 'delivery', name), { recursive: true, force: true });
+  }
+
+  private afterDelay(runtime: StreamRuntime, change: () => Promise<void>): void {
+    const run = () => {
+      runtime.timer = undefined;
+      if (this.closed) return;
+      change().catch((error) => this.options.logger('delivery-stream-status-change-failed', { deliveryStream: runtime.meta.name, error: String(error) }));
+    };
+    if (this.options.statusDelayMs <= 0) {
+      queueMicrotask(run);
+      return;
+    }
+    runtime.timer = setTimeout(run, this.options.statusDelayMs);
+    runtime.timer.unref();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * ExtendedS3 destination: a batch becomes one object per evaluated prefix (one, unless dynamic
+ * partitioning splits it), records concatenated as they are (Firehose adds no delimiter),
+ * compressed with CompressionFormat and named as Firehose names objects (object-key.ts). Failed
+ * records go to the same bucket under the ErrorOutputPrefix.
+ *
+ * The legacy S3DestinationConfiguration is the same destination with fewer members.
+ */
+import { AwsError } from '../../../shared/errors.js';
+import { bufferingOf, normalizeBufferingHints, s3BufferingLimits, type WireBufferingHints } from '../buffering.js';
+import { compress, compressionExtensions, type CompressionFormat } from '../compression.js';
+import { encodeErrorRecords, type ErrorBatch } from '../error-records.js';
+import {
+  checkObjectKey,
+  checkPrefixes,
+  evaluateDataPrefix,
+  evaluateErrorPrefix,
+  isSupportedTimeZone,
+  objectSuffix,
+  parsePrefix,
+  type ParsedPrefix,
+} from '../object-key.js';
+import { bucketOf } from '../object-store.js';
+import { checkProcessingConfiguration } from '../processors/index.js';
+import {
+  mergeConfiguration,
+  type DeliveryRecord,
+  type Destination,
+  type DestinationContext,
+  type DestinationSpec,
+  type ProcessingConfiguration,
+} from './destination.js';
+
+interface ExtendedS3Configuration {
+  BucketARN: string;
+  RoleARN: string;
+  Prefix?: string;
+  ErrorOutputPrefix?: string;
+  BufferingHints: Required<WireBufferingHints>;
+  CompressionFormat: CompressionFormat;
+  FileExtension?: string;
+  CustomTimeZone?: string;
+  ProcessingConfiguration?: ProcessingConfiguration;
+  DynamicPartitioningConfiguration?: { Enabled?: boolean; RetryOptions?: { DurationInSeconds?: number } };
+  DataFormatConversionConfiguration?: { Enabled?: boolean };
+  S3BackupMode?: 'Disabled' | 'Enabled';
+}
+
+// AWS: a delivery stream writing to S3 retries for up to 24 hours; Riffle keeps retrying (never drops acknowledged data).
+const S3_DELIVERY_ERROR_TYPE = 'processing-failed';
+
+export function checkBucketArn(bucketArn: string, member: string): void {
+  if (bucketOf(bucketArn) === undefined) throw new AwsError('InvalidArgumentException', `${member} ${bucketArn} is not a valid S3 bucket ARN.`);
+}
+
+function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unknown> {
+  const config = raw as unknown as ExtendedS3Configuration & { BufferingHints?: WireBufferingHints; CompressionFormat?: CompressionFormat };
+  if (config.BucketARN === undefined) throw new AwsError('InvalidArgumentException', 'BucketARN is required.');
+  if (config.RoleARN === undefined) throw new AwsError('InvalidArgumentException', 'RoleARN is required.');
+  checkBucketArn(config.BucketARN, 'BucketARN');
+  const dynamicPartitioning = config.DynamicPartitioningConfiguration?.Enabled === true;
+  checkPrefixes(config.Prefix, config.ErrorOutputPrefix, dynamicPartitioning);
+  if (config.CustomTimeZone !== undefined && !isSupportedTimeZone(config.CustomTimeZone)) {
+    throw new AwsError('InvalidArgumentException', `CustomTimeZone ${config.CustomTimeZone} is not supported.`);
+  }
+  if (config.DataFormatConversionConfiguration?.Enabled === true) {
+    throw new AwsError('InvalidArgumentException', 'DataFormatConversionConfiguration is not supported by Riffle yet.');
+  }
+  checkProcessingConfiguration(config.ProcessingConfiguration);
+  if (config.FileExtension !== undefined && config.FileExtension !== '' && !config.FileExtension.startsWith('.')) {
+    throw new AwsError('InvalidArgumentException', 'FileExtension must start with a period (.).');
+  }
+  return {
+    ...config,
+    BufferingHints: normalizeBufferingHints(config.BufferingHints, s3BufferingLimits, 'ExtendedS3'),
+    CompressionFormat: config.CompressionFormat ?? 'UNCOMPRESSED',
+    EncryptionConfiguration: (raw.EncryptionConfiguration as object | undefined) ?? { NoEncryptionConfig: 'NoEncryption' },
+    S3BackupMode: config.S3BackupMode ?? 'Disabled',
+  };
+}
+
+export class ExtendedS3Destination implements Destination {
+  readonly buffering;
+  readonly processing;
+  readonly retryDurationMs = undefined;
+  readonly deliveryErrorType = S3_DELIVERY_ERROR_TYPE;
+  private readonly prefix: ParsedPrefix;
+  private readonly errorPrefix: ParsedPrefix | undefined;
+  private readonly timeZone: string;
+
+  constructor(
+    private readonly config: ExtendedS3Configuration,
+    private readonly context: DestinationContext,
+  ) {
+    this.buffering = bufferingOf(config.BufferingHints);
+    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
+    this.prefix = parsePrefix(config.Prefix ?? '', 'Prefix');
+    this.errorPrefix = config.ErrorOutputPrefix === undefined ? undefined : parsePrefix(config.ErrorOutputPrefix, 'ErrorOutputPrefix');
+    this.timeZone = config.CustomTimeZone ?? 'UTC';
+  }
+
+  async deliver(records: readonly DeliveryRecord[]): Promise<void> {
+    // Dynamic partitioning: one object per set of partition keys, in first-seen order; the
+    // prefix's timestamp is the object's oldest record's arrival time.
+    const groups = new Map<string, DeliveryRecord[]>();
+    for (const record of records) {
+      const partition = JSON.stringify([record.partitionKeysFromQuery ?? null, record.partitionKeysFromLambda ?? null]);
+      const group = groups.get(partition);
+      if (group) group.push(record);
+      else groups.set(partition, [record]);
+    }
+    for (const group of groups.values()) {
+      const first = group[0]!;
+      const oldestMs = group.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
+      const prefix = evaluateDataPrefix(this.prefix, {
+        timestampMs: oldestMs,
+        timeZone: this.timeZone,
+        ...(first.partitionKeysFromQuery ? { partitionKeysFromQuery: first.partitionKeysFromQuery } : {}),
+        ...(first.partitionKeysFromLambda ? { partitionKeysFromLambda: first.partitionKeysFromLambda } : {}),
+      });
+      await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
+    }
+  }
+
+  async writeErrors(batch: ErrorBatch): Promise<void> {
+    if (batch.records.length === 0) return;
+    const oldestMs = batch.records.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
+    const prefix = evaluateErrorPrefix(this.errorPrefix, { timestampMs: oldestMs, timeZone: this.timeZone, errorOutputType: batch.type });
+    await this.putObject(prefix, oldestMs, encodeErrorRecords(batch.records), 'UNCOMPRESSED');
+  }
+
+  private async putObject(prefix: string, oldestMs: number, body: Buffer, format: CompressionFormat): Promise<void> {
+    const extension = this.config.FileExtension ?? compressionExtensions[format];
+    const name = objectSuffix(this.context.streamName, this.context.versionId, oldestMs, this.timeZone, extension);
+    const key = prefix + name;
+    checkObjectKey(key);
+    const { store, bucket } = this.context.objectStoreFor(this.config.BucketARN);
+    const entryName = extension ? name.slice(0, -extension.length) : name;
+    await store.putObject(bucket, key, await compress(format, body, entryName));
+  }
+}
+
+export const extendedS3Destination: DestinationSpec = {
+  kind: 'ExtendedS3',
+  configurationMember: 'ExtendedS3DestinationConfiguration',
+  updateMember: 'ExtendedS3DestinationUpdate',
+  descriptionMember: 'ExtendedS3DestinationDescription',
+  normalize: normalizeExtendedS3,
+  merge: (current, update) => normalizeExtendedS3(mergeConfiguration(current, update)),
+  describeExtras(config) {
+    // AWS also shows every ExtendedS3 destination through the legacy S3 view.
+    const { RoleARN, BucketARN, Prefix, ErrorOutputPrefix, BufferingHints, CompressionFormat, EncryptionConfiguration, CloudWatchLoggingOptions } = config;
+    return {
+      S3DestinationDescription: Object.fromEntries(
+        Object.entries({ RoleARN, BucketARN, Prefix, ErrorOutputPrefix, BufferingHints, CompressionFormat, EncryptionConfiguration, CloudWatchLoggingOptions }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      ),
+    };
+  },
+  create: (config, context) => new ExtendedS3Destination(config as unknown as ExtendedS3Configuration, context),
+};
