@@ -13,7 +13,8 @@ import { ConsumerApiError } from './api-client.js';
 import { LeaseLostError, SHARD_END, type HeldLease } from './held-lease.js';
 import { MIN_GET_RECORDS_SPACING_MS } from './polling-source.js';
 import type { Checkpointer, RecordProcessor } from './processor.js';
-import { sleep, type RecordSource, type ResumePoint } from './record-source.js';
+import { sleepUnlessAborted as sleep } from '../shared/clock.js';
+import type { RecordSource, ResumePoint } from './record-source.js';
 import { toConsumerRecords } from './records.js';
 
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST';

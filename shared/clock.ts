@@ -27,3 +27,17 @@ export const systemSchedule: Schedule = (delayMillis, callback) => {
   const timer = setTimeout(callback, delayMillis);
   return () => clearTimeout(timer);
 };
+
+/** Resolves after `ms`, or at once when `signal` aborts (and then leaves no timer or listener behind). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

@@ -14,7 +14,7 @@
  *   deregistered (ResourceNotFoundException event), and reports read failures as exception events, never as a cut connection.
  * - With shard limits on, at most 2 MiB/s per consumer per shard (times the limits multiplier).
  */
-import type { Clock } from '../../shared/clock.js';
+import { sleepUnlessAborted, type Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
 import { encodeEvent, encodeExceptionEvent } from '../../shared/event-stream.js';
 import { encodeAwsBody } from '../../shared/aws-wire.js';
@@ -54,17 +54,7 @@ export interface SubscriptionTimers extends Clock {
 export function realTimers(clock: Clock): SubscriptionTimers {
   return {
     now: () => clock.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        const timer = setTimeout(done, ms);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done);
-      }),
+    sleep: sleepUnlessAborted,
   };
 }
 

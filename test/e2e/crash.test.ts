@@ -47,9 +47,9 @@ const acknowledged: Acknowledged[] = [];
 /** Each shard read from TRIM_HORIZON after the restart. */
 const readAfterRestart = new Map<string, _Record[]>();
 
-async function loadUntilKilled(loader: number, endpoint: string, kill: () => Promise<void>): Promise<void> {
+async function loadUntilKilled(loader: number, endpoint: string, kill: () => Promise<unknown>): Promise<void> {
   const loadClient = kinesisClient(endpoint, { transport: 'http1', maxAttempts: 1 });
-  let killing: Promise<void> | undefined;
+  let killing: Promise<unknown> | undefined;
   try {
     for (let call = 0; acknowledged.length < killAfterAcks; call++) {
       const records = Array.from({ length: recordsPerCall }, (_, i) => {
@@ -93,7 +93,7 @@ beforeAll(async () => {
   }
 
   // The first loader past the threshold kills the process while the others still have calls in flight.
-  let killed: Promise<void> | undefined;
+  let killed: Promise<unknown> | undefined;
   const kill = () => (killed ??= first.kill());
   await Promise.all(Array.from({ length: loaders }, (_, loader) => loadUntilKilled(loader, first.endpoint, kill)));
   await killed;

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { statusPath, type AgentStatus } from '../../agent/status.js';
 import { projectRoot } from './collector-process.js';
 import { pollUntil } from './poll.js';
+import { signalControls } from './child-signals.js';
 
 export const agentEntry = join(projectRoot, 'dist', 'agent', 'main.js');
 
@@ -136,14 +137,7 @@ function spawnAgent(options: StartAgentOptions): AgentProcess {
         { timeoutMs, intervalMs: 200, describe: () => JSON.stringify(last) },
       );
     },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      return exited;
-    },
+    ...signalControls(child, exited),
   };
   return agent;
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { signalControls } from './child-signals.js';
 
 /** The checkout's root, from test/helpers/ (vitest) or dist/test/helpers/ (compiled benchmarks). */
 export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
@@ -36,7 +37,7 @@ export interface CollectorProcess {
   /** SIGTERM and wait for exit. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait for exit: no chance to flush anything. */
-  kill(): Promise<void>;
+  kill(): Promise<number | null>;
 }
 
 export async function startCollector(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CollectorProcess> {
@@ -73,13 +74,6 @@ export async function startCollector(dataDir: string, extraArgs: string[] = [], 
     endpoint: `http://127.0.0.1:${port}`,
     logs,
     stderr: () => stderr,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    ...signalControls(child, exited),
   };
 }

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from './collector-process.js';
+import { signalControls } from './child-signals.js';
 
 export interface WorkerProcessConfig {
   endpoint: string;
@@ -39,7 +40,7 @@ export interface WorkerProcess {
   /** SIGTERM (graceful shutdown) and wait for exit. */
   stop(): Promise<number | null>;
   /** SIGKILL: no shutdown, no final checkpoint. */
-  kill(): Promise<void>;
+  kill(): Promise<number | null>;
   /** Resolves when the process has exited (on its own or not). */
   exited: Promise<number | null>;
 }
@@ -69,14 +70,7 @@ export async function startWorkerProcess(config: WorkerProcessConfig): Promise<W
     child,
     logs,
     exited,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    ...signalControls(child, exited),
   };
 }
 
