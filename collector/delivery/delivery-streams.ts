@@ -193,6 +193,8 @@ export class DeliveryStreams {
     const next = change(structuredClone(runtime.meta));
     await this.metadata.saveDeliveryStream(next);
     runtime.meta = next;
+    // New buffering hints may make the waiting batch due now.
+    runtime.engine.notify();
     return next;
   }
 
