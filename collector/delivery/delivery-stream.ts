@@ -23,7 +23,7 @@ import type { ShardLog, StoredRecord } from '../store/shard-log.js';
 import { DeliveryFailure, type DeliveryRecord, type Destination } from './destinations/destination.js';
 import type { FailedRecord } from './error-records.js';
 import type { DeliveryMetadataStore } from './metadata.js';
-import { processRecords } from './processors/index.js';
+import { processRecords, type ProcessingContext } from './processors/index.js';
 
 export interface DeliveryEngineOptions {
   name: string;
@@ -31,6 +31,8 @@ export interface DeliveryEngineOptions {
   metadata: DeliveryMetadataStore;
   clock: Clock;
   logger: Logger;
+  /** What processors need besides the clock: the stream's ARN and region, where functions live. */
+  processing: Omit<ProcessingContext, 'clock' | 'deliveryStreamName'>;
   /** The destination for the current configuration version (rebuilt by the caller on UpdateDestination). */
   destination(): Destination;
   /** Called after the checkpoint passed a batch, with the batch's buffered bytes. */
@@ -175,7 +177,7 @@ export class DeliveryEngine {
   private async deliverBatch(batch: StoredRecord[], destination: Destination): Promise<void> {
     const { clock } = this.options;
     const input: DeliveryRecord[] = batch.map((record) => ({ arrivalMs: record.arrivalMs, data: record.data }));
-    const processed = destination.processing ? await processRecords(destination.processing, input, { clock, deliveryStreamName: this.options.name }) : { records: input, failed: [] };
+    const processed = destination.processing ? await processRecords(destination.processing, input, { ...this.options.processing, clock, deliveryStreamName: this.options.name }) : { records: input, failed: [] };
     if (processed.failed.length > 0) await this.retry(() => destination.writeErrors({ type: 'processing-failed', records: processed.failed }));
     if (processed.records.length === 0) return;
 

@@ -258,6 +258,7 @@ export class DeliveryStreams {
       clock: this.options.clock,
       logger: this.options.logger,
       destination: () => this.destinationOf(runtime),
+      processing: { deliveryStreamArn: this.arn(meta.name), region: this.options.region, functionsDir: join(this.options.dataDir, 'functions') },
       onDelivered: (bytes) => (runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes)),
     });
     // Records left from before a restart count against the backlog until delivered.

@@ -41,8 +41,10 @@ function destination(hints: { SizeInMBs: number; IntervalInSeconds: number }, st
 }
 
 function openEngine(target: ExtendedS3Destination, extra: Partial<Parameters<typeof DeliveryEngine.open>[0]> = {}): Promise<DeliveryEngine> {
-  return DeliveryEngine.open({ name: 'engine', log, metadata, clock, logger: () => {}, destination: () => target, sleep: async () => {}, ...extra });
+  return DeliveryEngine.open({ name: 'engine', log, metadata, clock, logger: () => {}, destination: () => target, sleep: async () => {}, processing, ...extra });
 }
+
+const processing = { deliveryStreamArn: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/engine', region: 'us-east-1', functionsDir: '/nonexistent' };
 
 const append = (sizes: number[]) => log.append(sizes.map((size, i) => ({ partitionKey: '', data: Buffer.alloc(size, 97 + i), encrypted: false })));
 

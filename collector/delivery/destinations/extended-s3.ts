@@ -9,13 +9,14 @@
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, s3BufferingLimits, type WireBufferingHints } from '../buffering.js';
 import { compress, compressionExtensions, type CompressionFormat } from '../compression.js';
-import { encodeErrorRecords, type ErrorBatch } from '../error-records.js';
+import { encodeErrorRecords, type ErrorBatch, type FailedRecord } from '../error-records.js';
 import {
   checkObjectKey,
   checkPrefixes,
   evaluateDataPrefix,
   evaluateErrorPrefix,
   isSupportedTimeZone,
+  MissingPartitionKeyError,
   objectSuffix,
   parsePrefix,
   type ParsedPrefix,
@@ -44,6 +45,15 @@ interface ExtendedS3Configuration {
   DynamicPartitioningConfiguration?: { Enabled?: boolean; RetryOptions?: { DurationInSeconds?: number } };
   DataFormatConversionConfiguration?: { Enabled?: boolean };
   S3BackupMode?: 'Disabled' | 'Enabled';
+}
+
+// Dynamic partitioning quota: 500 active partitions per delivery stream (Firehose quotas).
+const MAX_ACTIVE_PARTITIONS = 500;
+
+class PartitionLimitError extends Error {
+  constructor() {
+    super(`More than ${MAX_ACTIVE_PARTITIONS} active partitions in one buffer.`);
+  }
 }
 
 // AWS: a delivery stream writing to S3 retries for up to 24 hours; Riffle keeps retrying (never drops acknowledged data).
@@ -109,17 +119,33 @@ export class ExtendedS3Destination implements Destination {
       if (group) group.push(record);
       else groups.set(partition, [record]);
     }
+    const failed: FailedRecord[] = [];
+    let partitions = 0;
     for (const group of groups.values()) {
       const first = group[0]!;
       const oldestMs = group.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
-      const prefix = evaluateDataPrefix(this.prefix, {
-        timestampMs: oldestMs,
-        timeZone: this.timeZone,
-        ...(first.partitionKeysFromQuery ? { partitionKeysFromQuery: first.partitionKeysFromQuery } : {}),
-        ...(first.partitionKeysFromLambda ? { partitionKeysFromLambda: first.partitionKeysFromLambda } : {}),
-      });
+      let prefix: string;
+      try {
+        if (++partitions > MAX_ACTIVE_PARTITIONS) throw new PartitionLimitError();
+        prefix = evaluateDataPrefix(this.prefix, {
+          timestampMs: oldestMs,
+          timeZone: this.timeZone,
+          ...(first.partitionKeysFromQuery ? { partitionKeysFromQuery: first.partitionKeysFromQuery } : {}),
+          ...(first.partitionKeysFromLambda ? { partitionKeysFromLambda: first.partitionKeysFromLambda } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof MissingPartitionKeyError || error instanceof PartitionLimitError)) throw error;
+        // A record that cannot be placed must not block the stream: it goes to the error output.
+        const code = error instanceof PartitionLimitError ? 'DynamicPartitioning.ActivePartitionsLimitExceeded' : 'DynamicPartitioning.PartitionKeyMissing';
+        const now = this.context.clock.now();
+        for (const record of group) {
+          failed.push({ arrivalMs: record.arrivalMs, data: record.data, errorCode: code, errorMessage: error.message, attemptsMade: 1, attemptEndingMs: now });
+        }
+        continue;
+      }
       await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
     }
+    if (failed.length > 0) await this.writeErrors({ type: 'processing-failed', records: failed });
   }
 
   async writeErrors(batch: ErrorBatch): Promise<void> {
