@@ -57,8 +57,9 @@ async function main(): Promise<void> {
     accountId: config.accountId,
     statusDelayMs: config.statusDelayMs,
     logger: log,
+    streamStore: store,
   });
-  deliveryStreams.start();
+  await deliveryStreams.start();
   const startedMs = Date.now();
   const server = await startServer({
     host: config.host,

@@ -16,11 +16,13 @@ import type { Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { defaultShardLogOptions, ShardLog } from '../store/shard-log.js';
+import type { StreamStore } from '../store/streams.js';
 import { DeliveryEngine } from './delivery-stream.js';
 import type { Destination, DestinationSpec } from './destinations/destination.js';
 import { destinationSpecs } from './destinations/index.js';
 import { DeliveryMetadataStore, type DeliveryStreamMeta, type DeliveryStreamType } from './metadata.js';
 import { bucketOf, LocalFolderObjectStore, type ObjectStore } from './object-store.js';
+import { KinesisStreamSource } from './sources/kinesis-stream.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -30,6 +32,8 @@ export interface DeliveryStreamsOptions {
   /** How long CREATING and DELETING last (the collector's --status-delay-ms). */
   statusDelayMs: number;
   logger: Logger;
+  /** The collector's streams, for KinesisStreamAsSource delivery streams. */
+  streamStore?: StreamStore;
   /** Undelivered bytes a stream may hold before puts fail with ServiceUnavailableException. */
   maxBacklogBytes?: number;
 }
@@ -46,6 +50,8 @@ interface StreamRuntime {
   meta: DeliveryStreamMeta;
   log: ShardLog;
   engine: DeliveryEngine;
+  /** KinesisStreamAsSource: the reader copying the stream into the buffer log. */
+  source?: KinesisStreamSource;
   /** The destination built for `builtForVersion`; rebuilt when the version changes. */
   destination?: Destination;
   builtForVersion?: number;
@@ -86,15 +92,21 @@ export class DeliveryStreams {
     return streams;
   }
 
-  /** Starts every stream's delivery engine. */
-  start(): void {
-    for (const runtime of this.streams.values()) runtime.engine.start();
+  /** Starts every stream's delivery engine (and stream reader). */
+  async start(): Promise<void> {
+    for (const runtime of this.streams.values()) await this.startRuntime(runtime);
+  }
+
+  private async startRuntime(runtime: StreamRuntime): Promise<void> {
+    runtime.engine.start();
+    await runtime.source?.start();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const runtime of this.streams.values()) {
       clearTimeout(runtime.timer);
+      await runtime.source?.stop();
       await runtime.engine.stop();
       await runtime.log.close();
     }
@@ -129,6 +141,11 @@ export class DeliveryStreams {
       .map((runtime) => runtime.meta)
       .filter((meta) => type === undefined || meta.type === type)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The stream store KinesisStreamAsSource reads, or undefined when the collector has none. */
+  get streamStore(): StreamStore | undefined {
+    return this.options.streamStore;
   }
 
   /** The engine, for tests and the benchmark. */
@@ -168,7 +185,7 @@ export class DeliveryStreams {
     this.afterDelay(runtime, async () => {
       runtime.meta.status = 'ACTIVE';
       await this.metadata.saveDeliveryStream(runtime.meta);
-      runtime.engine.start();
+      await this.startRuntime(runtime);
     });
     return meta;
   }
@@ -179,6 +196,7 @@ export class DeliveryStreams {
     await this.metadata.saveDeliveryStream(runtime.meta);
     clearTimeout(runtime.timer);
     this.afterDelay(runtime, async () => {
+      await runtime.source?.stop();
       await runtime.engine.stop();
       await runtime.log.close();
       await this.removeFiles(name);
@@ -261,6 +279,25 @@ export class DeliveryStreams {
       processing: { deliveryStreamArn: this.arn(meta.name), region: this.options.region, functionsDir: join(this.options.dataDir, 'functions') },
       onDelivered: (bytes) => (runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes)),
     });
+    const source = meta.kinesisSource;
+    if (source) {
+      if (!this.options.streamStore) throw new Error(`delivery stream ${meta.name} reads a stream, but no stream store was given`);
+      runtime.source = new KinesisStreamSource({
+        deliveryStreamName: meta.name,
+        streamStore: this.options.streamStore,
+        streamArn: source.streamArn,
+        startingPosition: source.startingPosition,
+        deliveryStartMs: source.deliveryStartMs,
+        log,
+        metadata: this.metadata,
+        logger: this.options.logger,
+        onAppended: (bytes) => {
+          runtime.backlogBytes += bytes;
+          runtime.engine.notify();
+        },
+        backlogFull: () => runtime.backlogBytes >= (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES),
+      });
+    }
     // Records left from before a restart count against the backlog until delivered.
     runtime.backlogBytes = runtime.engine.backlogRecords > 0 ? await this.undeliveredBytes(log, runtime.engine.deliveredOrdinal) : 0;
     this.streams.set(meta.name, runtime);
