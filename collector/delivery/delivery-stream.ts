@@ -58,6 +58,8 @@ export class DeliveryEngine {
   private checkpointOrdinal = 0;
   private running = false;
   private stopping = false;
+  /** Set by notify(); a notification during a step must not be lost while no one waits. */
+  private notified = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
@@ -87,6 +89,7 @@ export class DeliveryEngine {
 
   /** New records were appended: re-evaluate now instead of at the next deadline. */
   notify(): void {
+    this.notified = true;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -108,6 +111,7 @@ export class DeliveryEngine {
   private async run(): Promise<void> {
     while (this.running) {
       let result: StepResult;
+      this.notified = false;
       try {
         result = await this.step();
       } catch (error) {
@@ -117,7 +121,7 @@ export class DeliveryEngine {
         await this.sleep(this.backoff.failed(false));
         continue;
       }
-      if ('delivered' in result) continue;
+      if ('delivered' in result || this.notified) continue;
       const waitMs = result.idleUntilMs === undefined ? undefined : Math.max(0, result.idleUntilMs - this.options.clock.now());
       await new Promise<void>((resolve) => {
         this.wake = resolve;

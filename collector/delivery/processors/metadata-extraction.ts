@@ -6,12 +6,21 @@
  * A record that is not JSON, a query that fails, or a result that is not an object of scalar
  * values fails the record to processing-failed.
  */
-import jqReady from 'jq-web';
+import { createRequire } from 'node:module';
+import type { Jq } from 'jq-web';
 import { AwsError } from '../../../shared/errors.js';
 import { processingFailure, type ProcessingRecord, type ProcessorSpec } from './index.js';
 
 // Firehose's MetadataExtraction parameter JsonParsingEngine has one value.
 const SUPPORTED_ENGINES = ['JQ-1.6'];
+
+// jq-web is CommonJS whose export is a promise; loaded on first use through require, so an ESM
+// loader never tries to treat the module itself as a thenable, and the wasm loads only when needed.
+let jqModule: Promise<Jq> | undefined;
+function loadJq(): Promise<Jq> {
+  jqModule ??= createRequire(import.meta.url)('jq-web') as Promise<Jq>;
+  return jqModule;
+}
 
 export const metadataExtractionProcessor: ProcessorSpec = {
   type: 'MetadataExtraction',
@@ -26,7 +35,7 @@ export const metadataExtractionProcessor: ProcessorSpec = {
     const query = parameters.get('MetadataExtractionQuery')!;
     return {
       async process(records, context) {
-        const jq = await jqReady;
+        const jq = await loadJq();
         const out: ProcessingRecord[] = [];
         const failed = [];
         for (const record of records) {
