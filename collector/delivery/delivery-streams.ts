@@ -322,6 +322,7 @@ export class DeliveryStreams {
       if (!spec) throw new Error(`delivery stream ${meta.name}: unknown destination kind ${meta.destination.kind}`);
       runtime.destination = spec.create(meta.destination.config, {
         streamName: meta.name,
+        deliveryStreamArn: this.arn(meta.name),
         versionId: meta.versionId,
         clock: this.options.clock,
         objectStoreFor: (bucketArn) => this.objectStoreFor(bucketArn),

@@ -20,7 +20,6 @@ const unsupportedDestinations = [
   'ElasticsearchDestinationConfiguration',
   'AmazonopensearchserviceDestinationConfiguration',
   'SplunkDestinationConfiguration',
-  'HttpEndpointDestinationConfiguration',
   'AmazonOpenSearchServerlessDestinationConfiguration',
   'SnowflakeDestinationConfiguration',
   'IcebergDestinationConfiguration',

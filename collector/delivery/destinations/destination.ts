@@ -50,6 +50,7 @@ export interface ProcessingConfiguration {
 
 export interface DestinationContext {
   streamName: string;
+  deliveryStreamArn: string;
   versionId: number;
   clock: Clock;
   /** The object store and bucket name behind a bucket ARN. */
@@ -69,6 +70,8 @@ export interface DestinationSpec {
   normalize(config: Record<string, unknown>): Record<string, unknown>;
   /** UpdateDestination: the members given replace the current ones; nested structures merge. */
   merge(current: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown>;
+  /** The Describe view of a configuration when it differs from the stored one (e.g. secrets left out). */
+  describe?(config: Record<string, unknown>): Record<string, unknown>;
   /** Extra Describe members derived from the configuration (e.g. the legacy S3DestinationDescription). */
   describeExtras?(config: Record<string, unknown>): Record<string, unknown>;
   create(config: Record<string, unknown>, context: DestinationContext): Destination;
