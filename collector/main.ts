@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     statusDelayMs: config.statusDelayMs,
     logger: log,
     streamStore: store,
+    ...(config.s3 ? { s3: config.s3 } : {}),
   });
   await deliveryStreams.start();
   const startedMs = Date.now();

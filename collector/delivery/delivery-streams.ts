@@ -21,7 +21,7 @@ import { DeliveryEngine } from './delivery-stream.js';
 import type { Destination, DestinationSpec } from './destinations/destination.js';
 import { destinationSpecs } from './destinations/index.js';
 import { DeliveryMetadataStore, type DeliveryStreamMeta, type DeliveryStreamType } from './metadata.js';
-import { bucketOf, LocalFolderObjectStore, type ObjectStore } from './object-store.js';
+import { bucketOf, LocalFolderObjectStore, S3ApiObjectStore, type ObjectStore, type S3ApiSettings } from './object-store.js';
 import { KinesisStreamSource } from './sources/kinesis-stream.js';
 
 export interface DeliveryStreamsOptions {
@@ -32,6 +32,8 @@ export interface DeliveryStreamsOptions {
   /** How long CREATING and DELETING last (the collector's --status-delay-ms). */
   statusDelayMs: number;
   logger: Logger;
+  /** With an S3 endpoint, buckets are reached through the S3 API instead of `<data-dir>/s3/`. */
+  s3?: S3ApiSettings;
   /** The collector's streams, for KinesisStreamAsSource delivery streams. */
   streamStore?: StreamStore;
   /** Undelivered bytes a stream may hold before puts fail with ServiceUnavailableException. */
@@ -66,14 +68,14 @@ export interface PutResult {
 
 export class DeliveryStreams {
   private readonly streams = new Map<string, StreamRuntime>();
-  private readonly localObjects: LocalFolderObjectStore;
+  private readonly objects: LocalFolderObjectStore | S3ApiObjectStore;
   private closed = false;
 
   private constructor(
     private readonly options: DeliveryStreamsOptions,
     private readonly metadata: DeliveryMetadataStore,
   ) {
-    this.localObjects = new LocalFolderObjectStore(join(options.dataDir, 's3'));
+    this.objects = options.s3 ? new S3ApiObjectStore(options.s3) : new LocalFolderObjectStore(join(options.dataDir, 's3'));
   }
 
   static async open(options: DeliveryStreamsOptions): Promise<DeliveryStreams> {
@@ -111,6 +113,7 @@ export class DeliveryStreams {
       await runtime.log.close();
     }
     await this.metadata.close();
+    if (this.objects instanceof S3ApiObjectStore) this.objects.close();
   }
 
   arn(name: string): string {
@@ -335,7 +338,7 @@ export class DeliveryStreams {
   private objectStoreFor(bucketArn: string): { store: ObjectStore; bucket: string } {
     const bucket = bucketOf(bucketArn);
     if (bucket === undefined) throw new Error(`not an S3 bucket ARN: ${bucketArn}`);
-    return { store: this.localObjects, bucket };
+    return { store: this.objects, bucket };
   }
 
   private async removeFiles(name: string): Promise<void> {
