@@ -2,8 +2,9 @@
 import type { DestinationSpec } from './destination.js';
 import { extendedS3Destination } from './extended-s3.js';
 import { httpEndpointDestination } from './http-endpoint.js';
+import { redshiftDestination } from './redshift.js';
 
-const specs: DestinationSpec[] = [extendedS3Destination, httpEndpointDestination];
+const specs: DestinationSpec[] = [extendedS3Destination, httpEndpointDestination, redshiftDestination];
 
 export const destinationSpecs: ReadonlyMap<string, DestinationSpec> = new Map(specs.map((spec) => [spec.kind, spec]));
 
