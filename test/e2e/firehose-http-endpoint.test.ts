@@ -4,37 +4,30 @@
  * cue: retries keep the request id, only a 200 with the matching requestId succeeds, 413 goes to
  * the S3 backup at once, and exhausted retries land in http-endpoint-failed/ in the AWS shape.
  */
-import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { firehoseClient, listLocalObjects, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { pollUntil } from '../helpers/poll.js';
+import { startHttpsReceiver, type HttpsReceiver } from '../helpers/https-receiver.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 interface Received {
   path: string;
-  headers: IncomingHttpHeaders;
+  headers: HttpsReceiver['received'][number]['headers'];
   body: { requestId: string; timestamp: number; records: Array<{ data: string }> };
 }
 
 let dataDir: { path: string; remove: () => Promise<void> };
 let collector: CollectorProcess;
 let client: FirehoseClient;
-let receiver: Server;
+let receiver: HttpsReceiver;
 const received: Received[] = [];
 /** Per path, the answers to give in turn; the last one repeats. */
 const script = new Map<string, Array<'ok' | 'wrong-id' | number>>();
 
 function receiverUrl(path: string): string {
-  return `https://127.0.0.1:${(receiver.address() as AddressInfo).port}${path}`;
+  return receiver.url(path);
 }
 
 async function createStream(name: string, path: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -62,43 +55,23 @@ const requestsTo = (path: string) => received.filter((request) => request.path =
 
 beforeAll(async () => {
   dataDir = await makeTempDir('riffle-e2e-firehose-http-');
-  // Firehose's model requires an https:// endpoint: the receiver has a throwaway certificate that
-  // the collector trusts through NODE_EXTRA_CA_CERTS.
-  const keyPath = join(dataDir.path, 'receiver-key.pem');
-  const certPath = join(dataDir.path, 'receiver-cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' });
-  receiver = createServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString()) as Received['body'];
-      const path = request.url!;
-      received.push({ path, headers: request.headers, body });
-      const answers = script.get(path) ?? ['ok'];
-      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
-      response.setHeader('content-type', 'application/json');
-      if (typeof answer === 'number') {
-        response.statusCode = answer;
-        response.end(JSON.stringify({ requestId: body.requestId, timestamp: Date.now(), errorMessage: `scripted ${answer}` }));
-      } else {
-        response.end(JSON.stringify({ requestId: answer === 'ok' ? body.requestId : 'some-other-id', timestamp: Date.now() }));
-      }
-    });
+  receiver = await startHttpsReceiver(dataDir.path, (request) => {
+    const body = JSON.parse(request.body.toString()) as Received['body'];
+    received.push({ path: request.path, headers: request.headers, body });
+    const answers = script.get(request.path) ?? ['ok'];
+    const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+    if (typeof answer === 'number') return { status: answer, body: { requestId: body.requestId, timestamp: Date.now(), errorMessage: `scripted ${answer}` } };
+    return { status: 200, body: { requestId: answer === 'ok' ? body.requestId : 'some-other-id', timestamp: Date.now() } };
   });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  collector = await startCollector(dataDir.path, [], { NODE_EXTRA_CA_CERTS: certPath });
+  // Firehose's model demands an https:// endpoint: the collector trusts the receiver's certificate.
+  collector = await startCollector(dataDir.path, [], { NODE_EXTRA_CA_CERTS: receiver.certPath });
   client = firehoseClient(collector.endpoint);
 });
 
 afterAll(async () => {
   client?.destroy();
   await collector?.stop();
-  receiver?.close();
+  await receiver?.close();
   await dataDir?.remove();
 });
 

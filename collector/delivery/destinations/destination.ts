@@ -11,6 +11,8 @@ import type { ErrorOutputType } from '../object-key.js';
 import type { ObjectStore } from '../object-store.js';
 
 export interface DeliveryRecord {
+  /** Stable across retries and restarts: the buffer ordinal, `.n` for the n-th record split out of it. */
+  id: string;
   arrivalMs: number;
   data: Buffer;
   /** From MetadataExtraction (dynamic partitioning). */
@@ -89,4 +91,15 @@ export function mergeConfiguration(current: Record<string, unknown>, update: Rec
 
 function isStructure(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof Date);
+}
+
+/**
+ * UpdateDestination for destinations with an S3 backup/staging bucket: `S3Update` merges into
+ * `S3Configuration`, the other members merge as usual.
+ */
+export function mergeWithS3Update(current: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown> {
+  const { S3Update, ...rest } = update as { S3Update?: Record<string, unknown> };
+  const merged = mergeConfiguration(current, rest);
+  if (S3Update) merged.S3Configuration = mergeConfiguration(current.S3Configuration as Record<string, unknown>, S3Update);
+  return merged;
 }

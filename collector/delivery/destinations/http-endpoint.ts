@@ -23,7 +23,7 @@ import type { ErrorBatch } from '../error-records.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
   DeliveryFailure,
-  mergeConfiguration,
+  mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
   type DestinationContext,
@@ -154,12 +154,7 @@ export const httpEndpointDestination: DestinationSpec = {
   updateMember: 'HttpEndpointDestinationUpdate',
   descriptionMember: 'HttpEndpointDestinationDescription',
   normalize: normalizeHttpEndpoint,
-  merge(current, update) {
-    const { S3Update, ...rest } = update as { S3Update?: Record<string, unknown> };
-    const merged = mergeConfiguration(current, rest);
-    if (S3Update) merged.S3Configuration = mergeConfiguration(current.S3Configuration as Record<string, unknown>, S3Update);
-    return normalizeHttpEndpoint(merged);
-  },
+  merge: (current, update) => normalizeHttpEndpoint(mergeWithS3Update(current, update)),
   describe(config) {
     // Describe shows the endpoint without its access key, and the backup as an S3 description.
     const { EndpointConfiguration, S3Configuration, ...rest } = config as { EndpointConfiguration: { Url: string; Name?: string }; S3Configuration: Record<string, unknown> };

@@ -2,9 +2,10 @@
 import type { DestinationSpec } from './destination.js';
 import { extendedS3Destination } from './extended-s3.js';
 import { httpEndpointDestination } from './http-endpoint.js';
+import { elasticsearchDestination, opensearchDestination } from './opensearch.js';
 import { redshiftDestination } from './redshift.js';
 
-const specs: DestinationSpec[] = [extendedS3Destination, httpEndpointDestination, redshiftDestination];
+const specs: DestinationSpec[] = [extendedS3Destination, httpEndpointDestination, redshiftDestination, opensearchDestination, elasticsearchDestination];
 
 export const destinationSpecs: ReadonlyMap<string, DestinationSpec> = new Map(specs.map((spec) => [spec.kind, spec]));
 

@@ -20,7 +20,7 @@ import type { ErrorBatch } from '../error-records.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
   DeliveryFailure,
-  mergeConfiguration,
+  mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
   type DestinationContext,
@@ -174,12 +174,7 @@ export const redshiftDestination: DestinationSpec = {
   updateMember: 'RedshiftDestinationUpdate',
   descriptionMember: 'RedshiftDestinationDescription',
   normalize: normalizeRedshift,
-  merge(current, update) {
-    const { S3Update, ...rest } = update as { S3Update?: Record<string, unknown> };
-    const merged = mergeConfiguration(current, rest);
-    if (S3Update) merged.S3Configuration = mergeConfiguration(current.S3Configuration as Record<string, unknown>, S3Update);
-    return normalizeRedshift(merged);
-  },
+  merge: (current, update) => normalizeRedshift(mergeWithS3Update(current, update)),
   describe(config) {
     // Describe never shows the password; the staging bucket is an S3 description.
     const { Password: _password, S3Configuration, ...rest } = config;
