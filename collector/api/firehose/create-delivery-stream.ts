@@ -16,7 +16,6 @@ export interface CreateDeliveryStreamInput {
 
 /** Destination members of CreateDeliveryStreamInput that Riffle does not deliver to yet. */
 const unsupportedDestinations = [
-  'SplunkDestinationConfiguration',
   'AmazonOpenSearchServerlessDestinationConfiguration',
   'SnowflakeDestinationConfiguration',
   'IcebergDestinationConfiguration',

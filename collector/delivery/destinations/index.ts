@@ -4,8 +4,16 @@ import { extendedS3Destination } from './extended-s3.js';
 import { httpEndpointDestination } from './http-endpoint.js';
 import { elasticsearchDestination, opensearchDestination } from './opensearch.js';
 import { redshiftDestination } from './redshift.js';
+import { splunkDestination } from './splunk.js';
 
-const specs: DestinationSpec[] = [extendedS3Destination, httpEndpointDestination, redshiftDestination, opensearchDestination, elasticsearchDestination];
+const specs: DestinationSpec[] = [
+  extendedS3Destination,
+  httpEndpointDestination,
+  redshiftDestination,
+  opensearchDestination,
+  elasticsearchDestination,
+  splunkDestination,
+];
 
 export const destinationSpecs: ReadonlyMap<string, DestinationSpec> = new Map(specs.map((spec) => [spec.kind, spec]));
 
