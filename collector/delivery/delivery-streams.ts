@@ -327,6 +327,7 @@ export class DeliveryStreams {
         streamName: meta.name,
         deliveryStreamArn: this.arn(meta.name),
         versionId: meta.versionId,
+        schemaDir: join(this.options.dataDir, 'glue'),
         clock: this.options.clock,
         objectStoreFor: (bucketArn) => this.objectStoreFor(bucketArn),
       });

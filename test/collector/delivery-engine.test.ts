@@ -37,7 +37,7 @@ afterEach(async () => {
 
 function destination(hints: { SizeInMBs: number; IntervalInSeconds: number }, store: ObjectStore = new LocalFolderObjectStore(join(dir.path, 's3'))): ExtendedS3Destination {
   const config = extendedS3Destination.normalize({ BucketARN: 'arn:aws:s3:::bucket', RoleARN: 'arn:aws:iam::000000000000:role/r', BufferingHints: hints });
-  return extendedS3Destination.create(config, { streamName: 'engine', deliveryStreamArn: processing.deliveryStreamArn, versionId: 1, clock, objectStoreFor: () => ({ store, bucket: 'bucket' }) }) as ExtendedS3Destination;
+  return extendedS3Destination.create(config, { streamName: 'engine', deliveryStreamArn: processing.deliveryStreamArn, versionId: 1, clock, schemaDir: join(dir.path, 'glue'), objectStoreFor: () => ({ store, bucket: 'bucket' }) }) as ExtendedS3Destination;
 }
 
 function openEngine(target: ExtendedS3Destination, extra: Partial<Parameters<typeof DeliveryEngine.open>[0]> = {}): Promise<DeliveryEngine> {

@@ -55,6 +55,8 @@ export interface DestinationContext {
   deliveryStreamArn: string;
   versionId: number;
   clock: Clock;
+  /** Where DataFormatConversion finds table schemas (Glue's role): `<data-dir>/glue/`. */
+  schemaDir: string;
   /** The object store and bucket name behind a bucket ARN. */
   objectStoreFor(bucketArn: string): { store: ObjectStore; bucket: string };
 }

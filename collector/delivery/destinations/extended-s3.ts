@@ -21,6 +21,7 @@ import {
   parsePrefix,
   type ParsedPrefix,
 } from '../object-key.js';
+import { checkDataFormatConversion, ParquetConverter, type DataFormatConversionConfiguration } from '../format-conversion.js';
 import { bucketOf } from '../object-store.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
@@ -43,9 +44,11 @@ interface ExtendedS3Configuration {
   CustomTimeZone?: string;
   ProcessingConfiguration?: ProcessingConfiguration;
   DynamicPartitioningConfiguration?: { Enabled?: boolean; RetryOptions?: { DurationInSeconds?: number } };
-  DataFormatConversionConfiguration?: { Enabled?: boolean };
+  DataFormatConversionConfiguration?: DataFormatConversionConfiguration;
   S3BackupMode?: 'Disabled' | 'Enabled';
 }
+
+const PARQUET_EXTENSION = '.parquet';
 
 // Dynamic partitioning quota: 500 active partitions per delivery stream (Firehose quotas).
 const MAX_ACTIVE_PARTITIONS = 500;
@@ -73,9 +76,7 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
   if (config.CustomTimeZone !== undefined && !isSupportedTimeZone(config.CustomTimeZone)) {
     throw new AwsError('InvalidArgumentException', `CustomTimeZone ${config.CustomTimeZone} is not supported.`);
   }
-  if (config.DataFormatConversionConfiguration?.Enabled === true) {
-    throw new AwsError('InvalidArgumentException', 'DataFormatConversionConfiguration is not supported by Riffle yet.');
-  }
+  checkDataFormatConversion(config.DataFormatConversionConfiguration, config.CompressionFormat ?? 'UNCOMPRESSED');
   checkProcessingConfiguration(config.ProcessingConfiguration);
   if (config.FileExtension !== undefined && config.FileExtension !== '' && !config.FileExtension.startsWith('.')) {
     throw new AwsError('InvalidArgumentException', 'FileExtension must start with a period (.).');
@@ -97,6 +98,7 @@ export class ExtendedS3Destination implements Destination {
   private readonly prefix: ParsedPrefix;
   private readonly errorPrefix: ParsedPrefix | undefined;
   private readonly timeZone: string;
+  private readonly converter: ParquetConverter | undefined;
 
   constructor(
     private readonly config: ExtendedS3Configuration,
@@ -107,6 +109,8 @@ export class ExtendedS3Destination implements Destination {
     this.prefix = parsePrefix(config.Prefix ?? '', 'Prefix');
     this.errorPrefix = config.ErrorOutputPrefix === undefined ? undefined : parsePrefix(config.ErrorOutputPrefix, 'ErrorOutputPrefix');
     this.timeZone = config.CustomTimeZone ?? 'UTC';
+    const conversion = config.DataFormatConversionConfiguration;
+    this.converter = conversion && conversion.Enabled !== false ? new ParquetConverter(conversion, context.schemaDir) : undefined;
   }
 
   async deliver(records: readonly DeliveryRecord[]): Promise<void> {
@@ -143,7 +147,17 @@ export class ExtendedS3Destination implements Destination {
         }
         continue;
       }
-      await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
+      if (this.converter) {
+        const converted = await this.converter.convert(group);
+        if (converted.body) await this.putObject(prefix, oldestMs, converted.body, 'UNCOMPRESSED', PARQUET_EXTENSION);
+        const now = this.context.clock.now();
+        const unconverted = converted.failed.map(({ record, reason }) => ({
+          arrivalMs: record.arrivalMs, data: record.data, errorCode: 'DataFormatConversion.MalformedData', errorMessage: reason, attemptsMade: 1, attemptEndingMs: now,
+        }));
+        if (unconverted.length > 0) await this.writeErrors({ type: 'format-conversion-failed', records: unconverted });
+      } else {
+        await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
+      }
     }
     if (failed.length > 0) await this.writeErrors({ type: 'processing-failed', records: failed });
   }
@@ -155,8 +169,8 @@ export class ExtendedS3Destination implements Destination {
     await this.putObject(prefix, oldestMs, encodeErrorRecords(batch.records), 'UNCOMPRESSED');
   }
 
-  private async putObject(prefix: string, oldestMs: number, body: Buffer, format: CompressionFormat): Promise<void> {
-    const extension = this.config.FileExtension ?? compressionExtensions[format];
+  private async putObject(prefix: string, oldestMs: number, body: Buffer, format: CompressionFormat, defaultExtension = compressionExtensions[format]): Promise<void> {
+    const extension = this.config.FileExtension ?? defaultExtension;
     const name = objectSuffix(this.context.streamName, this.context.versionId, oldestMs, this.timeZone, extension);
     const key = prefix + name;
     checkObjectKey(key);
