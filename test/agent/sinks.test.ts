@@ -10,6 +10,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
+import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSink, sinkErrorCodes, sinkOptionsFor, type SendOutcome, type Sink, type SinkOptions, type SinkRecord } from '../../agent/sinks/index.js';
@@ -21,6 +22,7 @@ import { ConfigError } from '../../shared/config-values.js';
 import { signRequest } from '../../shared/sigv4.js';
 import { zstdDecompress } from '../../shared/zstd.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { firehoseClient, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { kinesisClient, listAllShards, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -218,11 +220,25 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 
-  it('firehose: the collector has no Firehose API yet, so PutRecordBatch is error UnknownOperationException', async () => {
+  it('firehose: PutRecordBatch into a delivery stream is ok, into a missing one error ResourceNotFoundException', async () => {
     const sink = createSink('firehose', { endpoint: collector.endpoint, region: 'us-east-1' }, isolatedContext(dir));
     sinks.push(sink);
-    const outcomes = await sink.send('delivery', randomRecords(2, 10));
-    expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'UnknownOperationException' })));
+    const missing = await sink.send('delivery', randomRecords(2, 10));
+    expect(missing).toEqual(missing.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
+    const firehose = firehoseClient(collector.endpoint);
+    try {
+      await firehose.send(
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: 'delivery',
+          ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::sink-bucket', RoleARN: 'arn:aws:iam::000000000000:role/r' },
+        }),
+      );
+      await waitForDeliveryStreamStatus(firehose, 'delivery');
+    } finally {
+      firehose.destroy();
+    }
+    const delivered = await sink.send('delivery', randomRecords(2, 10));
+    expect(delivered.map((outcome) => outcome.kind)).toEqual(['ok', 'ok']);
   });
 });
 

@@ -78,6 +78,8 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
   }
   checkDataFormatConversion(config.DataFormatConversionConfiguration, config.CompressionFormat ?? 'UNCOMPRESSED');
   checkProcessingConfiguration(config.ProcessingConfiguration);
+  // Source-record backup (S3BackupConfiguration) is not implemented: refuse rather than silently skip it.
+  if (config.S3BackupMode === 'Enabled') throw new AwsError('InvalidArgumentException', 'S3BackupMode Enabled (source record backup) is not supported by Riffle yet.');
   if (config.FileExtension !== undefined && config.FileExtension !== '' && !config.FileExtension.startsWith('.')) {
     throw new AwsError('InvalidArgumentException', 'FileExtension must start with a period (.).');
   }

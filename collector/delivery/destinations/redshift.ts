@@ -107,6 +107,8 @@ function normalizeRedshift(raw: Record<string, unknown>): Record<string, unknown
   translateCopyOptions(config.CopyCommand?.CopyOptions);
   if (!config.S3Configuration) throw new AwsError('InvalidArgumentException', 'S3Configuration is required.');
   checkProcessingConfiguration(config.ProcessingConfiguration);
+  // Source-record backup (S3BackupConfiguration) is not implemented: refuse rather than silently skip it.
+  if (config.S3BackupMode === 'Enabled') throw new AwsError('InvalidArgumentException', 'S3BackupMode Enabled (source record backup) is not supported by Riffle yet.');
   const s3 = extendedS3Destination.normalize(config.S3Configuration);
   // Redshift: the intermediate bucket's prefix cannot hold expressions (Firehose custom prefix rules).
   if (typeof s3.Prefix === 'string' && s3.Prefix.includes('!{')) throw new AwsError('InvalidArgumentException', 'The S3Configuration Prefix of a Redshift destination cannot contain expressions.');
