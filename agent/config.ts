@@ -26,19 +26,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
+import { DEFAULT_RETRY_INITIAL_BACKOFF_MILLIS, DEFAULT_RETRY_MAX_BACKOFF_MILLIS } from '../shared/backoff.js';
+import { DEFAULT_MAX_BUFFER_AGE_MILLIS, targetQuotas } from './buffer/batcher.js';
 
 export { ConfigError };
 
 // Kinesis Agent defaults (amazon-kinesis-agent Constants.java, KinesisConstants.java, FirehoseConstants).
-const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
 const MAX_BUFFER_AGE_RANGE_MILLIS = [1_000, 15 * 60_000] as const;
-const DEFAULT_RETRY_INITIAL_BACKOFF_MILLIS = 100;
-const DEFAULT_RETRY_MAX_BACKOFF_MILLIS = 10_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 10_000;
-// PutRecords: 500 records, 5 MiB — Kinesis quota. PutRecordBatch: 500 records, 4 MiB — Firehose quota.
-const KINESIS_MAX_BUFFER_BYTES = 5 * 1024 * 1024;
-const FIREHOSE_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
-const MAX_BUFFER_RECORDS = 500;
 /** Riffle's default: a Pi has few cores and one uplink; the Kinesis Agent's 12 per core is for servers. */
 const DEFAULT_MAX_SENDING_THREADS = 4;
 const DEFAULT_SPOOL_MB = 64;
@@ -268,7 +263,8 @@ function parseFlow(raw: unknown, where: string, general: AgentConfig, ignoredKey
     source = parseMqttFlow(flow.mqtt, at('mqtt'));
   }
   const isFirehose = destination.kind === 'firehose';
-  const maxBytes = isFirehose ? FIREHOSE_MAX_BUFFER_BYTES : KINESIS_MAX_BUFFER_BYTES;
+  const quota = targetQuotas[isFirehose ? 'firehose' : 'kinesis'];
+  const maxBytes = quota.maxBatchBytes;
   const partitionKeyOption = flow.partitionKeyOption ?? 'RANDOM';
   if (partitionKeyOption !== 'RANDOM' && partitionKeyOption !== 'DETERMINISTIC') throw new ConfigError(at('partitionKeyOption'), 'must be RANDOM or DETERMINISTIC');
   const aggregation = flow.aggregation !== undefined ? checkBoolean(flow.aggregation, at('aggregation')) : false;
@@ -286,7 +282,7 @@ function parseFlow(raw: unknown, where: string, general: AgentConfig, ignoredKey
     partitionKeyOption,
     maxBufferAgeMillis: flow.maxBufferAgeMillis !== undefined ? checkInteger(flow.maxBufferAgeMillis, at('maxBufferAgeMillis'), ...MAX_BUFFER_AGE_RANGE_MILLIS) : DEFAULT_MAX_BUFFER_AGE_MILLIS,
     maxBufferSizeBytes: flow.maxBufferSizeBytes !== undefined ? checkInteger(flow.maxBufferSizeBytes, at('maxBufferSizeBytes'), 1, maxBytes) : maxBytes,
-    maxBufferSizeRecords: flow.maxBufferSizeRecords !== undefined ? checkInteger(flow.maxBufferSizeRecords, at('maxBufferSizeRecords'), 1, MAX_BUFFER_RECORDS) : MAX_BUFFER_RECORDS,
+    maxBufferSizeRecords: flow.maxBufferSizeRecords !== undefined ? checkInteger(flow.maxBufferSizeRecords, at('maxBufferSizeRecords'), 1, quota.maxRecords) : quota.maxRecords,
     retryInitialBackoffMillis,
     retryMaxBackoffMillis,
     dataProcessingOptions: (flow.dataProcessingOptions as unknown[] | undefined) ?? [],

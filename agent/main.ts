@@ -18,7 +18,7 @@ import { Flow } from './pipeline.js';
 import { buildProcessors, type Processor } from './processors/index.js';
 import { settleAll } from './record.js';
 import { createSink, sinkOptionsFor } from './sinks/index.js';
-import { MqttSource } from './sources/mqtt.js';
+import type { MqttFlowHandler, MqttSource } from './sources/mqtt.js';
 import { CheckpointStore, createTailSource, type TailSource } from './sources/tail/index.js';
 import { printStatus, writeStatus } from './status.js';
 
@@ -87,34 +87,39 @@ async function main(): Promise<void> {
   }
   await mkdir(stateDir, { recursive: true });
   const startedAtMs = Date.now();
-  let running = await start(config, stateDir, startedAtMs);
+  // Signal handlers go in before anything starts: a SIGTERM that arrives while the flows start
+  // (say, right after the `started` line) must stop the agent cleanly, not kill it by default.
+  let running: Promise<Running> = start(config, stateDir, startedAtMs);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log('stopping', { signal, timeoutMs: running.config.shutdownTimeoutMillis });
-    await shutdown(running);
+    const current = await running;
+    log('stopping', { signal, timeoutMs: current.config.shutdownTimeoutMillis });
+    await shutdown(current);
     log('stopped', {});
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
-    void (async () => {
-      let next: AgentConfig;
-      try {
-        next = loadAgentConfig(configFile, stateDir, process.env);
-        checkProcessors(next);
-      } catch (error) {
-        log('reload_refused', { error: (error as Error).message });
-        return;
-      }
-      log('reloading', { config: configFile });
-      await shutdown(running);
-      running = await start(next, stateDir, startedAtMs);
+    let next: AgentConfig;
+    try {
+      next = loadAgentConfig(configFile, stateDir, process.env);
+      checkProcessors(next);
+    } catch (error) {
+      log('reload_refused', { error: (error as Error).message });
+      return;
+    }
+    log('reloading', { config: configFile });
+    const previous = running;
+    running = (async () => {
+      await shutdown(await previous);
+      return start(next, stateDir, startedAtMs);
     })();
   });
+  await running;
 }
 
 function checkProcessors(config: AgentConfig): void {
@@ -178,10 +183,12 @@ async function start(config: AgentConfig, stateDir: string, startedAtMs: number)
       running.tails.push(tail);
       running.sources.set(flow, () => tail.status());
     } else {
-      if (!running.mqtt) running.mqtt = new MqttSource(config.mqtt!, log);
+      // Loaded only when a flow needs it: mqtt.js and its dependencies cost ~18 MB of RSS.
+      if (!running.mqtt) running.mqtt = new (await import('./sources/mqtt.js')).MqttSource(config.mqtt!, log);
       const mqtt = running.mqtt;
-      mqtt.addFlow({ config: flowConfig.source, emit: (record) => currentFlow.accept(record), onPressure: () => currentFlow.flushNow() });
-      pauseSource = (paused) => (paused ? mqtt.pause() : mqtt.resume());
+      const handler: MqttFlowHandler = { config: flowConfig.source, emit: (record) => currentFlow.accept(record), onPressure: () => currentFlow.flushNow() };
+      mqtt.addFlow(handler);
+      pauseSource = (paused) => (paused ? mqtt.pause(handler) : mqtt.resume(handler));
       running.sources.set(flow, () => mqtt.status());
     }
   }

@@ -6,17 +6,19 @@
  * - Acknowledgements drive progress: a record's acks are settled only when the target accepted
  *   it (or refused it for good — counted and logged), or, for sources that allow it (MQTT), when
  *   the spool durably holds it. A file checkpoint therefore never passes undelivered data.
- * - Memory first, disk when behind: batches wait in memory while few are queued; once the
- *   sender falls behind (collector slow or unreachable), new batches go to the spool, and while
- *   the spool holds anything, every new batch goes there too, so delivery stays in order.
+ * - Memory first, disk when failing: while sends succeed, batches wait in memory, and a full
+ *   memory queue (MEMORY_QUEUE_BATCHES) pauses the source rather than spooling — a slow but
+ *   working collector costs no disk writes. Once sends fail (collector unreachable or
+ *   refusing), queued batches and new ones go to the spool; while the spool holds anything,
+ *   every new batch goes there too, so delivery stays in order.
  * - Retries and backoff live here, not in the sinks: a sink reports ok / retry / error per
  *   record and only the records that asked for it are sent again, after `Backoff`'s wait.
- * - Backpressure: when the spool is full (policy backpressure), `accept` returns false and
- *   `onBackpressure(true)` tells the source to stop reading; it is told `false` once there is
- *   room again. Until then, batches wait in the spool's queue (bounded by what the paused
- *   source had in flight).
+ * - Backpressure: when the memory queue is full while sends succeed, or the spool is full
+ *   (policy backpressure), `accept` returns false and `onBackpressure(true)` tells the source to
+ *   stop reading; it is told `false` once there is room again. Until then, batches wait where
+ *   they are (bounded by what the paused source had in flight).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Backoff } from '../shared/backoff.js';
 import type { Clock } from '../shared/clock.js';
 import { Aggregator } from '../shared/kpl-aggregation.js';
@@ -28,7 +30,7 @@ import { isProcessFailure, type Processor } from './processors/index.js';
 import { settleAll, type Ack, type AgentRecord } from './record.js';
 import type { SendOutcome, Sink, SinkRecord } from './sinks/index.js';
 
-/** Batches held in memory before new ones go to the spool. */
+/** Batches queued in memory before the source is paused (or, while sends fail, spooled). */
 const MEMORY_QUEUE_BATCHES = 4;
 /** Parse failures are logged at most this often per flow (each one is counted). */
 const PARSE_FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -82,7 +84,10 @@ export class Flow {
   /** Batches whose spool append has not resolved yet: while any exists the spool is "in use". */
   private spoolAppends = 0;
   private spoolHasData = false;
-  private paused = false;
+  private spoolFull = false;
+  private memoryFull = false;
+  /** The last send attempt needed a retry: the target is unreachable or refusing. */
+  private failing = false;
   private stopped = false;
   private lastParseFailureLogMs = -Infinity;
   private lastError: FlowStatus['lastError'];
@@ -131,6 +136,16 @@ export class Flow {
     return !this.paused;
   }
 
+  private get paused(): boolean {
+    return this.spoolFull || this.memoryFull;
+  }
+
+  private setPause(reason: 'spoolFull' | 'memoryFull', value: boolean): void {
+    const before = this.paused;
+    this[reason] = value;
+    if (this.paused !== before) this.deps.onBackpressure(this.paused);
+  }
+
   /** Sends what is buffered now (MQTT: many acknowledgements are waiting). */
   flushNow(): void {
     this.batcher.flush();
@@ -139,17 +154,24 @@ export class Flow {
   private partitionKeyFor(data: Buffer): string {
     // Kinesis Agent: RANDOM spreads records over shards; DETERMINISTIC hashes the data.
     if (this.deps.config.partitionKeyOption === 'DETERMINISTIC') return createHash('md5').update(data).digest('hex');
-    return randomBytes(16).toString('hex');
+    return randomUUID(); // Node draws these from a cached pool of random bytes: cheap per record
   }
 
   private enqueue(batch: Batch): void {
     const queued = this.toQueued(batch);
-    if (this.spoolHasData || this.spoolAppends > 0 || this.memoryQueue.length >= MEMORY_QUEUE_BATCHES) {
+    if (this.spoolHasData || this.spoolAppends > 0 || (this.failing && this.memoryQueue.length >= MEMORY_QUEUE_BATCHES)) {
       this.spoolBatch(queued);
       return;
     }
     this.memoryQueue.push(queued);
+    if (this.memoryQueue.length >= MEMORY_QUEUE_BATCHES) this.setPause('memoryFull', true);
     this.pump();
+  }
+
+  /** Sends started failing: what waits in memory goes to disk, and the source may go on. */
+  private spillMemoryQueue(): void {
+    for (const batch of this.memoryQueue.splice(0)) this.spoolBatch(batch);
+    this.setPause('memoryFull', false);
   }
 
   private toQueued(batch: Batch): QueuedBatch {
@@ -194,15 +216,14 @@ export class Flow {
 
   /** The spool's `onFullChange`: a full spool (policy backpressure) pauses the source. */
   spoolFullChanged(full: boolean): void {
-    if (full === this.paused) return;
-    this.paused = full;
-    this.deps.onBackpressure(full);
+    this.setPause('spoolFull', full);
   }
 
   /** Starts sends from the memory queue up to the concurrency limit. */
   private pump(): void {
     while (!this.stopped && this.sending < this.deps.maxConcurrentSends && this.memoryQueue.length > 0) {
       const batch = this.memoryQueue.shift()!;
+      if (this.memoryQueue.length < MEMORY_QUEUE_BATCHES) this.setPause('memoryFull', false);
       this.sending++;
       void this.deliver(batch).finally(() => {
         this.sending--;
@@ -260,9 +281,14 @@ export class Flow {
       });
       if (retry.length === 0) {
         this.backoff.succeeded();
+        this.failing = false;
         break;
       }
       this.counters.retries += retry.length;
+      if (!this.failing) {
+        this.failing = true;
+        this.spillMemoryQueue();
+      }
       if (this.stopped) return; // shutting down: the batch stays where it is (spool or source) for next time
       await sleep(this.backoff.failed(throttled));
       pending = retry;

@@ -10,6 +10,8 @@ import type { AccessKeyConfig } from './auth.js';
 import type { S3ApiSettings } from './delivery/object-store.js';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
 import type { ShardLimitsSetting } from './store/throughput.js';
+import { isPasswordHash, type AclAccess, type AclEntry, type DeviceConfig } from './mqtt/devices.js';
+import { RuleDefinitionError, parseRule, type TopicRule } from './mqtt/rules/rule.js';
 
 export { ConfigError };
 
@@ -18,6 +20,7 @@ export interface CollectorConfig {
   host: string;
   port: number;
   mqttPort: number;
+  mqtt: MqttConfig;
   tls?: { certFile: string; keyFile: string };
   shardLimits: ShardLimitsSetting;
   region: string;
@@ -32,11 +35,37 @@ export interface CollectorConfig {
   s3?: S3ApiSettings;
 }
 
+export interface MqttConfig {
+  /** MQTT over TLS, served when the collector has a certificate. */
+  tlsPort: number;
+  /** PEM CA file: client certificates it signed log in on the TLS listener as their CN. */
+  clientCaFile?: string;
+  /** Devices allowed to connect; none: the broker is open (loopback only, unless --insecure). */
+  devices: DeviceConfig[];
+  /** mosquitto-style patterns for devices without their own `acl`. */
+  acl: AclEntry[];
+  rules: TopicRule[];
+  /** Messages kept per offline persistent session; newer ones are dropped and counted. */
+  queueLimit: number;
+  /** A persistent session offline this long is removed with its queue. */
+  sessionExpirySeconds: number;
+}
+
 export const defaultConfig: CollectorConfig = {
   dataDir: './data',
   host: '127.0.0.1',
   port: 4567,
   mqttPort: 1883,
+  mqtt: {
+    tlsPort: 8883,
+    devices: [],
+    acl: [],
+    rules: [],
+    // mosquitto's max_queued_messages default is 1000 (mosquitto.conf(5)).
+    queueLimit: 1000,
+    // A week: a device that has been away longer is assumed gone (AWS IoT keeps persistent sessions 1 h–7 d).
+    sessionExpirySeconds: 7 * 24 * 3600,
+  },
   shardLimits: { enabled: true, multiplier: 1 },
   region: 'us-east-1',
   accountId: '000000000000',
@@ -59,6 +88,7 @@ Options (flags beat RIFFLE_* environment variables, which beat the config file):
   --host ADDR               address to listen on (RIFFLE_HOST, default 127.0.0.1)
   --port N                  API port: HTTP/1.1, HTTP/2 and TLS (RIFFLE_PORT, default 4567)
   --mqtt-port N             MQTT port (RIFFLE_MQTT_PORT, default 1883)
+  --mqtt-tls-port N         MQTT over TLS port, with --tls-cert (RIFFLE_MQTT_TLS_PORT, default 8883)
   --tls-cert FILE           PEM certificate; with --tls-key serves TLS (RIFFLE_TLS_CERT)
   --tls-key FILE            PEM private key (RIFFLE_TLS_KEY)
   --shard-limits on|off|X   per-shard throughput enforcement, X multiplies the Kinesis limits
@@ -68,14 +98,22 @@ Options (flags beat RIFFLE_* environment variables, which beat the config file):
   --s3-endpoint URL         deliver Firehose S3 destinations through this S3 API instead of
                             <data-dir>/s3/<bucket>/ (RIFFLE_S3_ENDPOINT; credentials from the
                             config file's s3 key or the AWS SDK's default chain)
-  --insecure                allow a non-loopback address without access keys (RIFFLE_INSECURE=1)
+  --insecure                allow a non-loopback address without access keys or MQTT devices
+                            (RIFFLE_INSECURE=1)
   -h, --help                this text
+
+Commands:
+  riffle-collector device add NAME [--config FILE] [--publish PATTERN]... [--subscribe PATTERN]...
+                            adds an MQTT device to the config file and prints its password
 
 Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardLimits, region,
 accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, s3 { endpoint, region,
 accessKeyId, secretAccessKey, forcePathStyle (default true) }, and accessKeys:
 [{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
-"resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }].
+"resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }],
+and mqtt: { tlsPort, clientCaFile, queueLimit, sessionExpirySeconds, devices: [{ "username", "passwordHash",
+"acl": [{ "access": "read|write|readwrite", "pattern": "sensors/%u/#" }] }], acl: [...],
+rules: [see README, "MQTT topic rules"] }.
 `;
 
 const flagOptions = {
@@ -84,6 +122,7 @@ const flagOptions = {
   host: { type: 'string' },
   port: { type: 'string' },
   'mqtt-port': { type: 'string' },
+  'mqtt-tls-port': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'shard-limits': { type: 'string' },
@@ -126,6 +165,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
     set('host', (v, source) => (config.host = checkHost(v, source)));
     set('port', (v, source) => (config.port = checkPort(v, source)));
     set('mqtt-port', (v, source) => (config.mqttPort = checkPort(v, source)));
+    set('mqtt-tls-port', (v, source) => (config.mqtt.tlsPort = checkPort(v, source)));
     set('tls-cert', (v) => (config.tls = { certFile: v, keyFile: config.tls?.keyFile ?? '' }));
     set('tls-key', (v) => (config.tls = { certFile: config.tls?.certFile ?? '', keyFile: v }));
     set('shard-limits', (v, source) => (config.shardLimits = checkShardLimits(v, source)));
@@ -143,6 +183,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
       `${config.host} is not a loopback address and no accessKeys are configured: refusing to serve an open API to the network. Configure accessKeys or pass --insecure.`,
     );
   }
+  if (config.mqtt.clientCaFile !== undefined && !config.tls) {
+    throw new ConfigError('mqtt.clientCaFile', 'client certificates need the TLS listener: give the collector --tls-cert and --tls-key');
+  }
+  if (!isLoopback(config.host) && config.mqtt.devices.length === 0 && config.mqtt.clientCaFile === undefined && !config.insecure) {
+    throw new ConfigError(
+      'mqtt.devices',
+      `${config.host} is not a loopback address and no MQTT devices are configured: refusing to run an open MQTT broker on the network. Add devices (riffle-collector device add NAME) or pass --insecure.`,
+    );
+  }
   return { help: false, config };
 }
 
@@ -154,7 +203,7 @@ function applyFile(config: CollectorConfig, file: string): void {
     throw new ConfigError(file, `cannot read config: ${(error as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'the config must be a JSON object');
-  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 's3']);
+  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'mqtt', 's3']);
   for (const [key, value] of Object.entries(raw)) {
     const source = `${file}: key '${key}'`;
     if (!known.has(key)) throw new ConfigError(file, `unknown key '${key}' (known: ${[...known].join(', ')})`);
@@ -203,6 +252,9 @@ function applyFile(config: CollectorConfig, file: string): void {
       case 'accessKeys':
         config.accessKeys = checkAccessKeys(value, source);
         break;
+      case 'mqtt':
+        config.mqtt = checkMqtt(value, source, config.mqtt);
+        break;
       case 's3':
         config.s3 = checkS3(value, source, config.region);
         break;
@@ -225,6 +277,61 @@ function checkAccessKeys(value: unknown, source: string): AccessKeyConfig[] {
       key.policy = { actions: checkStringList(policy.actions, `${where}.policy.actions`), resources: checkStringList(policy.resources, `${where}.policy.resources`) };
     }
     return key;
+  });
+}
+
+function checkMqtt(value: unknown, source: string, defaults: MqttConfig): MqttConfig {
+  const mqtt = checkObject(value, source);
+  const known = ['tlsPort', 'clientCaFile', 'devices', 'acl', 'rules', 'queueLimit', 'sessionExpirySeconds'];
+  for (const key of Object.keys(mqtt)) if (!known.includes(key)) throw new ConfigError(source, `unknown key '${key}' (known: ${known.join(', ')})`);
+  const result = { ...defaults };
+  if (mqtt.tlsPort !== undefined) result.tlsPort = checkPort(mqtt.tlsPort, `${source}.tlsPort`);
+  if (mqtt.clientCaFile !== undefined) result.clientCaFile = checkString(mqtt.clientCaFile, `${source}.clientCaFile`);
+  if (mqtt.queueLimit !== undefined) result.queueLimit = checkInteger(mqtt.queueLimit, `${source}.queueLimit`, 0, 10_000_000);
+  if (mqtt.sessionExpirySeconds !== undefined) result.sessionExpirySeconds = checkInteger(mqtt.sessionExpirySeconds, `${source}.sessionExpirySeconds`, 1, 10 * 365 * 24 * 3600);
+  if (mqtt.acl !== undefined) result.acl = checkAcl(mqtt.acl, `${source}.acl`);
+  if (mqtt.devices !== undefined) {
+    if (!Array.isArray(mqtt.devices)) throw new ConfigError(`${source}.devices`, 'must be an array of devices');
+    const seen = new Set<string>();
+    result.devices = mqtt.devices.map((item, i) => {
+      const where = `${source}.devices[${i}]`;
+      const entry = checkObject(item, where);
+      const username = checkString(entry.username, `${where}.username`);
+      if (seen.has(username)) throw new ConfigError(`${where}.username`, `device ${username} is listed twice`);
+      seen.add(username);
+      if (entry.password !== undefined) throw new ConfigError(`${where}.password`, 'plain-text passwords are not accepted; store a passwordHash (riffle-collector device add prints one)');
+      const passwordHash = checkString(entry.passwordHash, `${where}.passwordHash`);
+      if (!isPasswordHash(passwordHash)) throw new ConfigError(`${where}.passwordHash`, 'must be scrypt$N$r$p$salt$hash as riffle-collector device add writes it');
+      return { username, passwordHash, ...(entry.acl === undefined ? {} : { acl: checkAcl(entry.acl, `${where}.acl`) }) };
+    });
+  }
+  if (mqtt.rules !== undefined) {
+    if (!Array.isArray(mqtt.rules)) throw new ConfigError(`${source}.rules`, 'must be an array of rules');
+    const names = new Set<string>();
+    result.rules = mqtt.rules.map((item, i) => {
+      try {
+        const rule = parseRule(item, `rules[${i}]`);
+        if (names.has(rule.name)) throw new RuleDefinitionError(`rules[${i}].name: rule ${rule.name} is defined twice`);
+        names.add(rule.name);
+        return rule;
+      } catch (error) {
+        if (error instanceof RuleDefinitionError) throw new ConfigError(source, error.message);
+        throw error;
+      }
+    });
+  }
+  return result;
+}
+
+const aclAccess = new Set<AclAccess>(['read', 'write', 'readwrite']);
+
+function checkAcl(value: unknown, source: string): AclEntry[] {
+  if (!Array.isArray(value)) throw new ConfigError(source, 'must be an array of { access, pattern }');
+  return value.map((item, i) => {
+    const entry = checkObject(item, `${source}[${i}]`);
+    const access = entry.access as AclAccess;
+    if (!aclAccess.has(access)) throw new ConfigError(`${source}[${i}].access`, 'must be read, write or readwrite');
+    return { access, pattern: checkString(entry.pattern, `${source}[${i}].pattern`) };
   });
 }
 

@@ -14,6 +14,8 @@ export type StreamMetricName =
   | 'GetRecords.Bytes'
   | 'GetRecords.Records'
   | 'GetRecords.IteratorAgeMilliseconds'
+  | 'SubscribeToShardEvent.Records'
+  | 'SubscribeToShardEvent.Bytes'
   | 'WriteProvisionedThroughputExceeded'
   | 'ReadProvisionedThroughputExceeded';
 
@@ -28,6 +30,8 @@ const help: Record<StreamMetricName, { type: 'counter' | 'gauge'; text: string }
   'GetRecords.Bytes': { type: 'counter', text: 'Bytes returned by GetRecords' },
   'GetRecords.Records': { type: 'counter', text: 'Records returned by GetRecords' },
   'GetRecords.IteratorAgeMilliseconds': { type: 'gauge', text: 'Age of the last record returned by GetRecords' },
+  'SubscribeToShardEvent.Records': { type: 'counter', text: 'Records pushed to enhanced fan-out consumers' },
+  'SubscribeToShardEvent.Bytes': { type: 'counter', text: 'Bytes pushed to enhanced fan-out consumers' },
   WriteProvisionedThroughputExceeded: { type: 'counter', text: 'Records refused for shard write limits' },
   ReadProvisionedThroughputExceeded: { type: 'counter', text: 'GetRecords calls refused for shard read limits' },
 };

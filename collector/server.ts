@@ -19,12 +19,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { Dispatcher } from './api/operation.js';
+import { EventStreamOutput, type Dispatcher } from './api/operation.js';
 import type { Identity } from './auth.js';
 import { decodeAwsBody, encodeAwsBody, encodeAwsError, mediaTypeOf, wireProtocolOf, type WireProtocol } from '../shared/aws-wire.js';
 import { AwsError } from '../shared/errors.js';
+import { eventStreamContentType } from '../shared/event-stream.js';
 import type { SignableRequest } from '../shared/sigv4.js';
 import { ZstdError, zstdDecompress } from '../shared/zstd.js';
 
@@ -35,6 +37,10 @@ export interface ServerOptions {
   dispatcher: Dispatcher;
   /** Verifies SigV4 and says who signed; absent, the API is open. Throws AwsError. */
   authenticate?: (req: SignableRequest) => Identity;
+  /** An HTTP/1.1 Upgrade request (MQTT over WebSocket); returns false for paths it does not serve. */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** JSON APIs beside the AWS protocols, by path prefix (the MQTT rules API). SigV4 applies as for the AWS API. */
+  routes?: JsonRoute[];
   /** GET /health answers this as JSON. */
   health: () => unknown;
   /** GET /metrics answers this as Prometheus text. */
@@ -43,6 +49,12 @@ export interface ServerOptions {
   /** Largest request body, both as transmitted and after Content-Encoding is undone. */
   maxBodyBytes?: number;
   timeouts?: Partial<ServerTimeouts>;
+}
+
+export interface JsonRoute {
+  prefix: string;
+  /** Throws AwsError for errors; answers `body` as JSON (no body for undefined). */
+  handle(request: { method: string; path: string; body: unknown; identity: Identity | undefined }): Promise<{ status: number; body?: unknown }>;
 }
 
 export interface ServerTimeouts {
@@ -102,7 +114,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sniffing = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
-  const handleRequest = createRequestHandler(options, timeouts, () => closing);
+  /** Event streams in flight; shutdown ends them, as they would otherwise hold their connections for minutes. */
+  const eventStreams = new Set<AbortController>();
+  const handleRequest = createRequestHandler(options, timeouts, () => closing, eventStreams);
   // Node checks header and request deadlines on this interval (default 30 s).
   const connectionsCheckingInterval = Math.min(1_000, timeouts.headersMs / 4);
 
@@ -132,6 +146,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     routeByPreface(http1Server, http2Server, sniffing, timeouts.headersMs);
     listener = http1Server;
   }
+  listener.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.upgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   listener.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
@@ -149,6 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: (listener.address() as AddressInfo).port,
     async close() {
       closing = true;
+      for (const stream of eventStreams) stream.abort();
       // Stops accepting; http.Server and the TLS server also drop idle HTTP/1.1 keep-alive connections.
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const socket of sniffing) socket.destroy();
@@ -227,7 +246,12 @@ function trackSessions(
 /** The request ended without its body: the client reset the stream or closed the connection. */
 class ClientWentAway extends Error {}
 
-function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, isClosing: () => boolean): (req: ApiRequest, res: ApiResponse) => void {
+function createRequestHandler(
+  options: ServerOptions,
+  timeouts: ServerTimeouts,
+  isClosing: () => boolean,
+  eventStreams: Set<AbortController>,
+): (req: ApiRequest, res: ApiResponse) => void {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
 
   async function serve(req: ApiRequest, res: ApiResponse): Promise<void> {
@@ -247,6 +271,9 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
       return;
     }
 
+    const route = options.routes?.find((candidate) => path === candidate.prefix || path.startsWith(`${candidate.prefix}/`));
+    if (route) return serveJsonRoute(route, req, res, path, query, requestId);
+
     // AWS answers what it cannot route in XML, without a content type (kinesalite's
     // test/connection.js records these answers from the real service).
     if (req.method !== 'POST') return replyAccessDenied(res);
@@ -265,10 +292,32 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
       const body = await undoContentEncoding(transmitted, headerValue(req, 'content-encoding'), maxBodyBytes);
       const input = decodeAwsBody(body, protocol);
       const output = await options.dispatcher.dispatch({ target, input, protocol, identity, requestId });
+      if (output instanceof EventStreamOutput) return await streamEvents(res, output, requestId, target);
       reply(res, 200, responseContentType, encodeAwsBody(output, protocol));
     } catch (error) {
       if (error instanceof ClientWentAway) return;
       await replyError(req, res, error, protocol, responseContentType, requestId, target);
+    }
+  }
+
+  async function serveJsonRoute(route: JsonRoute, req: ApiRequest, res: ApiResponse, path: string, query: string, requestId: string): Promise<void> {
+    try {
+      const transmitted = await readBody(req, maxBodyBytes, timeouts.requestMs);
+      const identity = options.authenticate?.({ method: req.method ?? 'GET', path, query, headers: headersAsTransmitted(req), body: transmitted });
+      let body: unknown;
+      if (transmitted.length > 0) {
+        try {
+          body = JSON.parse(transmitted.toString('utf8'));
+        } catch {
+          throw new AwsError('SerializationException', 'Request body is not valid JSON.');
+        }
+      }
+      const answer = await route.handle({ method: req.method ?? 'GET', path, body, identity });
+      if (answer.body === undefined) replyRaw(res, answer.status, Buffer.alloc(0));
+      else reply(res, answer.status, 'application/json', Buffer.from(JSON.stringify(answer.body)));
+    } catch (error) {
+      if (error instanceof ClientWentAway) return;
+      await replyError(req, res, error, 'json', 'application/json', requestId, path);
     }
   }
 
@@ -288,6 +337,40 @@ function createRequestHandler(options: ServerOptions, timeouts: ServerTimeouts, 
     reply(res, status, contentType, encodeAwsError(code, message, protocol));
     // With NO_ERROR the reset waits until the response is sent.
     if (bodyLeftUnread && req instanceof http2.Http2ServerRequest) req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
+  /** Sends the 200 and the event stream's messages as they come; the body ends when the producer returns. */
+  async function streamEvents(res: ApiResponse, output: EventStreamOutput, requestId: string, target: string): Promise<void> {
+    const controller = new AbortController();
+    eventStreams.add(controller);
+    const abort = (): void => controller.abort();
+    res.once('close', abort);
+    res.setHeader('content-type', eventStreamContentType);
+    if (isClosing() && res instanceof http.ServerResponse) res.setHeader('connection', 'close');
+    res.writeHead(200);
+    const write = (message: Buffer): Promise<void> => {
+      if (controller.signal.aborted) return Promise.resolve();
+      if ((res as http.ServerResponse).write(message)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          controller.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        res.once('drain', done);
+        controller.signal.addEventListener('abort', done);
+      });
+    };
+    try {
+      await output.produce({ write, signal: controller.signal });
+    } catch (error) {
+      // The producer reports its own failures as exception events; this is a bug, so the stream is cut.
+      options.log('api.event-stream-error', { requestId, target, error: String(error), stack: (error as Error).stack });
+    } finally {
+      eventStreams.delete(controller);
+      res.off('close', abort);
+      if (!res.writableEnded) res.end();
+    }
   }
 
   function reply(res: ApiResponse, status: number, contentType: string, body: Buffer): void {

@@ -15,7 +15,7 @@
  */
 import { decode as decodeCbor, encode as encodeCbor, Token, Type, type DecodeOptions, type EncodeOptions } from 'cborg';
 import { AwsError, type ErrorCode } from './errors.js';
-import { encodeJson, parseJsonBuffer } from './json-buffer.js';
+import { encodeJson, JsonText, parseJsonBuffer } from './json-buffer.js';
 
 export type WireProtocol = 'json' | 'cbor';
 
@@ -102,7 +102,10 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 
 /** Blobs travel as base64 and timestamps as epoch seconds in AWS JSON 1.1. */
 function toJsonScalar(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array) {
+    const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    return new JsonText(`"${base64}"`, base64); // base64 needs no escaping
+  }
   if (value instanceof Date) return value.getTime() / 1000;
   return value;
 }

@@ -19,6 +19,8 @@ export const errorCodes = {
   UnknownOperationException: 400,
   // Firehose: UpdateDestination with a stale CurrentDeliveryStreamVersionId
   ConcurrentModificationException: 400,
+  // Riffle lease operations: a conditional lease update lost a race (DynamoDB's name, as the KCL sees it)
+  ConditionalCheckFailedException: 400,
   // authentication (AWS answers these with 400 or 403)
   MissingAuthenticationTokenException: 400,
   IncompleteSignatureException: 400,

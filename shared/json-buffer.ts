@@ -152,6 +152,21 @@ class BufferJsonParser {
   }
 }
 
+/**
+ * A value already in JSON form, which `encodeJson` writes as it is: a `toScalar` result for
+ * text known to need no escaping (base64 of a blob), so a 1 KiB record's data is not scanned
+ * by JSON.stringify once more. `toJSON` keeps it right wherever JSON.stringify meets it.
+ */
+export class JsonText {
+  constructor(
+    readonly text: string,
+    private readonly json: unknown,
+  ) {}
+  toJSON(): unknown {
+    return this.json;
+  }
+}
+
 const PIECE_CHARS = 64 * 1024;
 /** Arrays longer than this are written element by element; shorter ones in one JSON.stringify. */
 const WHOLE_ARRAY_ELEMENTS = 64;
@@ -176,6 +191,24 @@ export function encodeJson(value: unknown, toScalar: (value: unknown) => unknown
     return item;
   };
   const stringify = (item: unknown): string | undefined => JSON.stringify(mapDeep(item)) as string | undefined;
+  /** A structure whose members are all scalars, written by hand (GetRecords' records); else undefined. */
+  const flatStructure = (item: Record<string, unknown>): string | undefined => {
+    let text = '{';
+    for (const key of Object.keys(item)) {
+      const member = toScalar(item[key]);
+      let json: string;
+      if (member instanceof JsonText) json = member.text;
+      else if (typeof member === 'string') json = JSON.stringify(member);
+      else if (typeof member === 'number') json = Number.isFinite(member) ? String(member) : 'null';
+      else if (typeof member === 'boolean') json = member ? 'true' : 'false';
+      else if (member === null) json = 'null';
+      else if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      else return undefined;
+      text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${json}`;
+    }
+    return `${text}}`;
+  };
+  const element = (item: unknown): string => (isPlainStructure(item) ? flatStructure(item) : undefined) ?? stringify(item) ?? 'null';
   const pieces: Buffer[] = [];
   let pending: string[] = [];
   let pendingChars = 0;
@@ -191,7 +224,7 @@ export function encodeJson(value: unknown, toScalar: (value: unknown) => unknown
   const visit = (item: unknown): void => {
     if (Array.isArray(item) && item.length > WHOLE_ARRAY_ELEMENTS) {
       write('[');
-      for (let i = 0; i < item.length; i++) write((i > 0 ? ',' : '') + (stringify(item[i]) ?? 'null'));
+      for (let i = 0; i < item.length; i++) write((i > 0 ? ',' : '') + element(item[i]));
       write(']');
     } else if (isPlainStructure(item)) {
       write('{');

@@ -13,8 +13,10 @@
  * `truncatedRecordTerminator`), so such a record is a bug upstream, and splitting it here would
  * store bytes the source never produced.
  */
-import { systemClock, type Clock } from '../../shared/clock.js';
+import { systemClock, systemSchedule, type Clock, type Schedule } from '../../shared/clock.js';
 import { addAck, type Ack, type AgentRecord } from '../record.js';
+import { firehoseSink } from '../sinks/firehose.js';
+import { kinesisSink } from '../sinks/kinesis.js';
 
 export interface TargetQuota {
   /** Records per call. */
@@ -29,17 +31,14 @@ export interface TargetQuota {
 
 export type TargetKind = 'kinesis' | 'firehose';
 
+/** The sinks' call quotas (cited there); Kinesis counts the partition key, Firehose has none. */
 export const targetQuotas: Readonly<Record<TargetKind, Readonly<TargetQuota>>> = {
-  // PutRecords: 500 records and 5 MiB per call, each record's data + partition key ≤ 1 MiB —
-  // Kinesis Data Streams quotas (PutRecords API reference; amazon-kinesis-agent KinesisConstants).
-  kinesis: { maxRecords: 500, maxBatchBytes: 5 * 1024 * 1024, maxRecordBytes: 1024 * 1024, countsPartitionKey: true },
-  // PutRecordBatch: 500 records and 4 MiB per call, each record ≤ 1,000 KiB — Amazon Data
-  // Firehose quotas (PutRecordBatch API reference).
-  firehose: { maxRecords: 500, maxBatchBytes: 4 * 1024 * 1024, maxRecordBytes: 1000 * 1024, countsPartitionKey: false },
+  kinesis: { ...kinesisSink.limits, countsPartitionKey: true },
+  firehose: { ...firehoseSink.limits, countsPartitionKey: false },
 };
 
 // Kinesis Agent default (amazon-kinesis-agent Constants.DEFAULT_MAX_BUFFER_AGE_MILLIS).
-const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
+export const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
 /**
  * PartitionKey: 1 to 256 Unicode characters — Kinesis API reference. A record without a key gets
  * one from the flow's `partitionKeyOption` after batching; the keys the agent generates are
@@ -47,13 +46,6 @@ const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
  */
 const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
 
-/** Runs `callback` once after `delayMillis`; the returned function cancels it. */
-export type Schedule = (delayMillis: number, callback: () => void) => () => void;
-
-export const systemSchedule: Schedule = (delayMillis, callback) => {
-  const timer = setTimeout(callback, delayMillis);
-  return () => clearTimeout(timer);
-};
 
 export interface Batch {
   records: AgentRecord[];

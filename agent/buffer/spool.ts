@@ -57,7 +57,7 @@ import type { Logger } from '../../shared/log.js';
 import { zstdCompress, zstdDecompress } from '../../shared/zstd.js';
 import type { WhenSpoolFull } from '../config.js';
 import type { Ack } from '../record.js';
-import { systemSchedule, type Schedule } from './batcher.js';
+import { systemSchedule, type Schedule } from '../../shared/clock.js';
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_SIZE_MB = 64;

@@ -9,8 +9,11 @@
  * handled and handles one message at a time, so the client's `_sendPacket` is wrapped to hold
  * those acknowledgements and release them, in receive order (MQTT 3.1.1 §4.6), once settled;
  * mqtt.js itself moves on at once. (`_sendPacket` is internal; mqtt is pinned to 5.16.0.)
- * The number of held messages is bounded by the Receive Maximum the agent announces (MQTT 5
- * §3.1.2.11.3); when half of it is held, `onPressure` asks the pipeline to flush now.
+ * The agent announces a Receive Maximum (MQTT 5 §3.1.2.11.3), but brokers may ignore it
+ * (mosquitto 2.0.11 does), so the window is also kept here: while RECEIVE_MAXIMUM messages
+ * are held, or the pipeline asked to pause, mqtt.js's per-message callback is held too, and
+ * mqtt.js reads no further packet from the socket (TCP then slows the broker down). When half
+ * the window is held, `onPressure` asks the pipeline to flush now, once per crossing.
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
@@ -59,7 +62,11 @@ export class MqttSource implements AckTarget {
   private readonly sequenceByMessageId = new Map<number, number>();
   private nextSequence = 0;
   private nextToRelease = 0;
-  private paused = false;
+  /** The flows that asked to pause; the source takes messages only while none has. */
+  private readonly pausedBy = new Set<MqttFlowHandler>();
+  /** mqtt.js's callback for the last message, held while the window is closed. */
+  private blockedCallback: (() => void) | undefined;
+  private pressureSignalled = false;
   private readonly counters = { received: 0, acknowledged: 0, partitionKeyFallbacks: 0 };
   private lastError: string | undefined;
 
@@ -83,7 +90,8 @@ export class MqttSource implements AckTarget {
       properties: { sessionExpiryInterval: 0xffffffff, receiveMaximum: RECEIVE_MAXIMUM },
       customHandleAcks: (topic, message, packet, callback) => {
         this.take(topic, message, packet);
-        callback(0);
+        if (this.windowOpen()) callback(0);
+        else this.blockedCallback = () => callback(0);
       },
       ...(this.connection.username !== undefined ? { username: this.connection.username } : {}),
       ...(this.connection.password !== undefined ? { password: this.connection.password } : {}),
@@ -103,6 +111,8 @@ export class MqttSource implements AckTarget {
       this.held.clear();
       this.sequenceByMessageId.clear();
       this.nextToRelease = this.nextSequence;
+      this.blockedCallback = undefined; // it belonged to the closed connection's packet stream
+      this.pressureSignalled = false;
     });
     client.on('error', (error) => {
       this.lastError = error.message;
@@ -164,8 +174,24 @@ export class MqttSource implements AckTarget {
     const record: AgentRecord = { data: message, acks: packet.qos > 0 ? [{ target: this, from: sequence, to: sequence }] : [] };
     const partitionKey = this.partitionKeyFor(flow.config, topic, message);
     if (partitionKey !== undefined) record.partitionKey = partitionKey;
-    if (!flow.emit(record) && !this.paused) this.pause();
-    if (this.held.size >= RECEIVE_MAXIMUM / 2) flow.onPressure();
+    if (!flow.emit(record)) this.pause(flow);
+    if (!this.pressureSignalled && this.held.size >= RECEIVE_MAXIMUM / 2) {
+      this.pressureSignalled = true;
+      flow.onPressure();
+    }
+  }
+
+  private windowOpen(): boolean {
+    return this.pausedBy.size === 0 && this.held.size < RECEIVE_MAXIMUM;
+  }
+
+  /** Lets mqtt.js read the next packet once the window has room again. */
+  private unblock(): void {
+    if (this.held.size < RECEIVE_MAXIMUM / 4) this.pressureSignalled = false;
+    if (!this.blockedCallback || !this.windowOpen()) return;
+    const callback = this.blockedCallback;
+    this.blockedCallback = undefined;
+    callback();
   }
 
   private partitionKeyFor(config: MqttSourceConfig, topic: string, message: Buffer): string | undefined {
@@ -207,20 +233,23 @@ export class MqttSource implements AckTarget {
       }
       this.nextToRelease++;
     }
+    this.unblock();
   }
 
   /**
-   * Backpressure (the spool is full): stop reading from the broker's socket; what is not
-   * acknowledged stays with the broker. The pipeline resumes when there is room.
+   * Backpressure (the pipeline is full): stop taking messages — the held callback stops QoS 1/2,
+   * pausing the socket stops QoS 0; what is not acknowledged stays with the broker. The pipeline
+   * resumes when there is room.
    */
-  pause(): void {
-    this.paused = true;
+  pause(flow: MqttFlowHandler): void {
+    this.pausedBy.add(flow);
     this.client?.stream?.pause();
   }
 
-  resume(): void {
-    this.paused = false;
+  resume(flow: MqttFlowHandler): void {
+    if (!this.pausedBy.delete(flow) || this.pausedBy.size > 0) return;
     this.client?.stream?.resume();
+    this.unblock();
   }
 
   status(): MqttSourceStatus {

@@ -1,6 +1,8 @@
 /**
  * Finds the operation an `X-Amz-Target` names — Kinesis Data Streams or Firehose — validates the
- * input against the service's API model, checks the caller's access policy, and runs it.
+ * input against the service's API model, checks the caller's access policy, and runs it. The
+ * Riffle-only lease operations of the consumer library (`RiffleLeases_20250101.*`) validate
+ * their own input.
  */
 import { AwsError } from '../../shared/errors.js';
 import { authorize } from '../auth.js';
@@ -8,6 +10,8 @@ import type { DeliveryStreams } from '../delivery/delivery-streams.js';
 import type { StreamStore } from '../store/streams.js';
 import { firehoseOperations } from './firehose/index.js';
 import { kinesisOperations } from './kinesis/index.js';
+import { leaseOperations } from './riffle-leases/index.js';
+import { LEASES_TARGET_PREFIX } from './riffle-leases/operation.js';
 import type { ApiCall, Dispatcher } from './operation.js';
 import { firehoseValidator, kinesisValidator } from './schemas/validate.js';
 
@@ -26,11 +30,19 @@ export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryS
         authorize(call.identity, `firehose:${name}`, operation.resource(input, ctx));
         return operation.handle(input, ctx);
       }
+      const ctx = { store, requestId: call.requestId };
+      if (call.target.startsWith(LEASES_TARGET_PREFIX)) {
+        const name = call.target.slice(LEASES_TARGET_PREFIX.length);
+        const operation = leaseOperations.get(name);
+        if (!operation) throw new AwsError('UnknownOperationException', '');
+        const input = operation.validate(call.input as Record<string, unknown>);
+        authorize(call.identity, `riffle:${name}`, operation.resource(input, ctx));
+        return operation.handle(input, ctx);
+      }
       const name = call.target.startsWith(KINESIS_TARGET_PREFIX) ? call.target.slice(KINESIS_TARGET_PREFIX.length) : undefined;
       const operation = name === undefined ? undefined : kinesisOperations.get(name);
       if (!operation || name === undefined) throw new AwsError('UnknownOperationException', '');
       const input = kinesisValidator.validateRequest(name, call.input, call.protocol);
-      const ctx = { store, requestId: call.requestId };
       authorize(call.identity, `kinesis:${name}`, operation.resource(input, ctx));
       return operation.handle(input, ctx);
     },

@@ -6,7 +6,9 @@
  * operation's request shape (collector/api/schemas), authorizes it and runs the operation.
  * Blobs arrive at `handle` as Buffers and timestamps as Dates; an operation returns plain
  * objects in AWS PascalCase, with Buffers for blobs and Dates for timestamps — the server
- * encodes those for the wire protocol.
+ * encodes those for the wire protocol. An operation that answers with a stream of events
+ * (SubscribeToShard) returns an `EventStreamOutput` instead: the server sends the status and
+ * content type, then lets it write messages until it finishes or the client goes away.
  */
 import type { WireProtocol } from '../../shared/aws-wire.js';
 import type { Identity } from '../auth.js';
@@ -26,4 +28,17 @@ export interface ApiCall {
 
 export interface Dispatcher {
   dispatch(call: ApiCall): Promise<unknown>;
+}
+
+/** Where an event-stream answer writes its messages. */
+export interface EventStreamSink {
+  /** Writes one encoded message; resolves once the transport can take more (backpressure). */
+  write(message: Buffer): Promise<void>;
+  /** Aborted when the client goes away or the server shuts down; the producer then returns. */
+  signal: AbortSignal;
+}
+
+/** An answer streamed as `application/vnd.amazon.eventstream` messages. */
+export class EventStreamOutput {
+  constructor(readonly produce: (sink: EventStreamSink) => Promise<void>) {}
 }

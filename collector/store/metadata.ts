@@ -7,7 +7,8 @@
  * never leaves half a reshard.
  *
  * Keys: `stream!<name>` → StreamMeta JSON · `account` → AccountSettings JSON ·
- * `iterator-key` → 32 random bytes (hex) that seal shard iterators.
+ * `iterator-key` → 32 random bytes (hex) that seal shard iterators ·
+ * `lease!<application>!<stream>!<shardId>` → Lease JSON (collector/store/leases.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Level } from 'level';
@@ -40,6 +41,13 @@ export type PendingUpdate =
   | { kind: 'mode'; mode: StreamMode; warmThroughputMiBps?: number }
   | { kind: 'settings'; encryption?: StreamMeta['encryption']; warmThroughputMiBps?: number };
 
+/** An enhanced fan-out consumer (RegisterStreamConsumer), kept with its stream. */
+export interface ConsumerMeta {
+  name: string;
+  createdMs: number;
+  status: 'CREATING' | 'ACTIVE' | 'DELETING';
+}
+
 export interface StreamMeta {
   name: string;
   createdMs: number;
@@ -56,6 +64,7 @@ export interface StreamMeta {
   modeLastUpdatedMs?: number;
   warmThroughputMiBps?: number;
   pendingUpdate?: PendingUpdate;
+  consumers?: ConsumerMeta[];
 }
 
 export interface AccountSettings {
@@ -92,6 +101,20 @@ export class MetadataStore {
 
   async saveAccountSettings(settings: AccountSettings): Promise<void> {
     await this.db.put('account', JSON.stringify(settings), { sync: true });
+  }
+
+  async loadLeases(): Promise<string[]> {
+    const leases: string[] = [];
+    for await (const value of this.db.values({ gt: 'lease!', lt: 'lease"' })) leases.push(value);
+    return leases;
+  }
+
+  async saveLease(key: string, value: string): Promise<void> {
+    await this.db.put(`lease!${key}`, value, { sync: true });
+  }
+
+  async deleteLeases(keys: string[]): Promise<void> {
+    await this.db.batch(keys.map((key) => ({ type: 'del' as const, key: `lease!${key}` })), { sync: true });
   }
 
   /** The secret that seals shard iterators; made once per data dir. */

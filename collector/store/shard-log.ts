@@ -343,9 +343,11 @@ export class ShardLog {
       }
       const end = Math.min(segment.end, committed);
       let ordinal = segment.base + from * INDEX_INTERVAL;
-      for await (const record of this.scanSegment(segment, ordinal, end, Number.MAX_SAFE_INTEGER)) {
-        if (record.arrivalMs >= timeMs) return record.ordinal;
-        ordinal = record.ordinal + 1;
+      for await (const records of this.scanSegment(segment, ordinal, end, Number.MAX_SAFE_INTEGER)) {
+        for (const record of records) {
+          if (record.arrivalMs >= timeMs) return record.ordinal;
+          ordinal = record.ordinal + 1;
+        }
       }
       return ordinal;
     }
@@ -365,17 +367,26 @@ export class ShardLog {
       if (ordinal >= committed || records.length >= maxRecords) break;
       const end = Math.min(segment.end, committed);
       if (ordinal >= end) continue;
-      for await (const record of this.scanSegment(segment, ordinal, end, maxRecords - records.length)) {
-        if (records.length > 0 && bytes + record.data.length + Buffer.byteLength(record.partitionKey) > maxBytes) return records;
-        records.push(record);
-        bytes += record.data.length + Buffer.byteLength(record.partitionKey);
-        ordinal = record.ordinal + 1;
+      for await (const chunk of this.scanSegment(segment, ordinal, end, maxRecords - records.length)) {
+        for (const record of chunk) {
+          const size = record.data.length + Buffer.byteLength(record.partitionKey);
+          if (records.length > 0 && bytes + size > maxBytes) return records;
+          records.push(record);
+          bytes += size;
+          ordinal = record.ordinal + 1;
+        }
       }
     }
     return records;
   }
 
-  private async *scanSegment(segment: Segment, fromOrdinal: number, endOrdinal: number, maxRecords: number): AsyncGenerator<StoredRecord> {
+  /**
+   * Yields the records of one read chunk at a time (not one promise per record). A record's
+   * data is a view of its chunk when the batch uses most of the chunk (the records of one
+   * GetRecords answer share a few chunks and are dropped with it), a copy otherwise, so that a
+   * reader keeping a few records (at the stream's tail) does not pin a whole 1 MiB chunk each.
+   */
+  private async *scanSegment(segment: Segment, fromOrdinal: number, endOrdinal: number, maxRecords: number): AsyncGenerator<StoredRecord[]> {
     const index = await this.loadIndex(segment);
     const slot = Math.floor((fromOrdinal - segment.base) / INDEX_INTERVAL);
     let position = index.offsets[slot];
@@ -389,12 +400,17 @@ export class ShardLog {
       throw error;
     }
     let yielded = 0;
+    let batch: StoredRecord[] = [];
     try {
       let buffer = Buffer.alloc(0);
       let bufferStart = position;
       while (ordinal < endOrdinal && yielded < maxRecords) {
         const within = position - bufferStart;
         if (buffer.length - within < FRAME_HEADER_BYTES || buffer.length - within < FRAME_HEADER_BYTES + buffer.readUInt32LE(within)) {
+          if (batch.length > 0) {
+            yield ownedBy(batch, buffer);
+            batch = [];
+          }
           const need = buffer.length - within >= FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES + buffer.readUInt32LE(within) : FRAME_HEADER_BYTES;
           const chunk = Buffer.allocUnsafe(Math.max(READ_CHUNK_BYTES, need));
           const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
@@ -408,11 +424,11 @@ export class ShardLog {
         position += frame.length;
         if (ordinal >= fromOrdinal) {
           yielded++;
-          // Copy out of the read chunk so a record does not pin the whole 1 MiB buffer.
-          yield { ordinal, arrivalMs: frame.arrivalMs, partitionKey: frame.partitionKey, data: Buffer.from(frame.data), encrypted: frame.encrypted };
+          batch.push({ ordinal, arrivalMs: frame.arrivalMs, partitionKey: frame.partitionKey, data: frame.data, encrypted: frame.encrypted });
         }
         ordinal++;
       }
+      if (batch.length > 0) yield ownedBy(batch, buffer);
     } finally {
       await handle.close();
     }
@@ -518,6 +534,15 @@ function encodeFrames(entries: readonly AppendEntry[], arrivalMs: number): { fra
     at = bodyStart + bodyLength;
   });
   return { frames, starts };
+}
+
+/** `batch` as it is when its data fills at least half of `chunk`; else with its data copied out. */
+function ownedBy(batch: StoredRecord[], chunk: Buffer): StoredRecord[] {
+  let bytes = 0;
+  for (const record of batch) bytes += record.data.length;
+  if (bytes * 2 >= chunk.buffer.byteLength) return batch; // the whole allocation, not the bytes read into it
+  for (const record of batch) record.data = Buffer.from(record.data);
+  return batch;
 }
 
 interface DecodedFrame {

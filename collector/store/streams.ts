@@ -20,6 +20,8 @@ import type { Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
 import { partitionKeyHash, uniformRanges } from '../../shared/hash-key.js';
 import { StreamMetrics } from '../metrics.js';
+import { ConsumerRegistry } from './consumers.js';
+import { LeaseTable } from './leases.js';
 import { IteratorCodec, type IteratorPosition } from './iterators.js';
 import { MetadataStore, type AccountSettings, type PendingUpdate, type ShardMeta, type StreamMeta, type StreamMode } from './metadata.js';
 import { sequenceNumber, shardIdFor, ordinalForShard } from './sequence-number.js';
@@ -80,6 +82,8 @@ export interface ReadResult {
   records: Array<StoredRecord & { sequenceNumber: string }>;
   nextIterator?: string;
   millisBehindLatest: number;
+  /** Whether the read reached the shard's newest record (more may arrive later). */
+  caughtUp: boolean;
   childShards?: Array<{ shardId: string; parentShards: string[]; startingHashKey: string; endingHashKey: string }>;
 }
 
@@ -126,6 +130,9 @@ export class StreamStore {
   private readonly streams = new Map<string, StreamState>();
   private readonly iterators: IteratorCodec;
   readonly metrics = new StreamMetrics();
+  readonly consumers: ConsumerRegistry;
+  /** Wakes subscribers of a shard (`<stream>/<createdMs>/<shardNumber>`) when it gains records or closes. */
+  private readonly shardWatchers = new Map<string, Set<() => void>>();
   private accountSettings: AccountSettings = {};
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -134,14 +141,23 @@ export class StreamStore {
     private readonly options: StoreOptions,
     private readonly metadata: MetadataStore,
     iteratorKey: Buffer,
+    /** Leases and checkpoints of consumer applications (the Riffle-only lease operations). */
+    readonly leases: LeaseTable,
   ) {
     this.iterators = new IteratorCodec(iteratorKey);
+    this.consumers = new ConsumerRegistry(this, {
+      region: options.region,
+      accountId: options.accountId,
+      statusDelayMs: options.statusDelayMs,
+      now: () => options.clock.now(),
+      log: options.log,
+    });
   }
 
   static async open(options: StoreOptions): Promise<StreamStore> {
     await fsp.mkdir(join(options.dataDir, 'streams'), { recursive: true });
     const metadata = await MetadataStore.open(join(options.dataDir, 'meta'));
-    const store = new StreamStore(options, metadata, await metadata.iteratorKey());
+    const store = new StreamStore(options, metadata, await metadata.iteratorKey(), await LeaseTable.open(metadata, options.clock));
     store.accountSettings = await metadata.loadAccountSettings();
     for (const meta of await metadata.loadStreams()) {
       const state = new StreamState(meta, store.streamDir(meta));
@@ -155,6 +171,7 @@ export class StreamStore {
         await metadata.saveStream(meta);
       }
     }
+    await store.consumers.recover();
     return store;
   }
 
@@ -176,6 +193,7 @@ export class StreamStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.consumers.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const state of this.streams.values()) {
       if (state.timer) clearTimeout(state.timer);
@@ -231,7 +249,8 @@ export class StreamStore {
     return runtime;
   }
 
-  private throughputMultiplier(): number | undefined {
+  /** The shard-limits multiplier, or undefined when enforcement is off. */
+  throughputMultiplier(): number | undefined {
     return this.options.shardLimits.enabled ? this.options.shardLimits.multiplier : undefined;
   }
 
@@ -362,8 +381,10 @@ export class StreamStore {
     for (const runtime of state.shards.values()) if (runtime.log) await (await runtime.log).destroy().catch(() => undefined);
     await fsp.rm(state.dir, { recursive: true, force: true });
     await this.metadata.deleteStream(state.meta.name);
+    await this.leases.forgetStream(state.meta.name);
     if (this.streams.get(state.meta.name) === state) this.streams.delete(state.meta.name);
     this.metrics.forget(state.meta.name);
+    for (const shard of state.meta.shards) this.notifyShard(state.meta.name, shard.shardNumber);
   }
 
   private afterDelay(state: StreamState, change: () => Promise<void>): void {
@@ -630,6 +651,8 @@ export class StreamStore {
       delete state.meta.pendingUpdate;
       await state.persist(this.metadata);
       this.rebuildRouting(state);
+      // Subscribers of a shard that closed now read to its end and learn its children.
+      for (const shard of state.meta.shards) if (shard.closedMs !== undefined) this.notifyShard(state.meta.name, shard.shardNumber);
     } finally {
       state.barrier = undefined;
       release();
@@ -741,6 +764,7 @@ export class StreamStore {
             indexes.forEach((entryIndex, k) => {
               results[entryIndex] = { shardId: shardIdFor(shardNumber), sequenceNumber: sequenceNumber(shardNumber, first + k), encrypted };
             });
+            this.notifyShard(state.meta.name, shardNumber);
           } catch (error) {
             if (error instanceof ShardLogClosedError && attempt < 10) {
               retry.push(...indexes);
@@ -815,7 +839,44 @@ export class StreamStore {
     return now - state.meta.retentionHours * 3600_000;
   }
 
-  async getRecords(iterator: string, limit: number): Promise<ReadResult> {
+  /**
+   * Calls `listener` once, the next time the shard takes records, closes, or its stream goes.
+   * Watch before reading: then records appended between the read and the wait are not missed.
+   * Returns a function that stops watching.
+   */
+  watchShard(streamName: string, shardId: string, listener: () => void): () => void {
+    const key = `${streamName}/${shardId}`;
+    let listeners = this.shardWatchers.get(key);
+    if (!listeners) this.shardWatchers.set(key, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.shardWatchers.get(key) === listeners) this.shardWatchers.delete(key);
+    };
+  }
+
+  /**
+   * The sequence number of the record just before an iterator's position — what a consumer
+   * resumes from with AFTER_SEQUENCE_NUMBER — or undefined at the very start of the shard.
+   */
+  sequenceNumberBefore(iterator: string): string | undefined {
+    const position = this.iterators.decode(iterator, this.options.clock.now());
+    return position.ordinal > 0 ? sequenceNumber(position.shardNumber, position.ordinal - 1) : undefined;
+  }
+
+  private notifyShard(streamName: string, shardNumber: number): void {
+    const key = `${streamName}/${shardIdFor(shardNumber)}`;
+    const listeners = this.shardWatchers.get(key);
+    if (!listeners) return;
+    this.shardWatchers.delete(key);
+    for (const listener of listeners) listener();
+  }
+
+  /**
+   * Reads from a shard iterator. `enhancedFanOut` reads (SubscribeToShard) do not spend the
+   * shard's GetRecords budget: each consumer has its own 2 MiB/s pipe (enforced by the subscription).
+   */
+  async getRecords(iterator: string, limit: number, options: { enhancedFanOut?: boolean } = {}): Promise<ReadResult> {
     const now = this.options.clock.now();
     const position = this.iterators.decode(iterator, now);
     const state = this.streams.get(position.streamName);
@@ -827,7 +888,7 @@ export class StreamStore {
       );
     }
     const runtime = this.runtime(state, shard.shardNumber);
-    if (!runtime.throughput.admitRead(now)) {
+    if (!options.enhancedFanOut && !runtime.throughput.admitRead(now)) {
       this.metrics.add(state.meta.name, 'ReadProvisionedThroughputExceeded', 1);
       throw new AwsError(
         'ProvisionedThroughputExceededException',
@@ -843,9 +904,9 @@ export class StreamStore {
     const caughtUp = nextOrdinal >= log.committedOrdinal;
     let bytes = 0;
     for (const r of records) bytes += r.data.length + Buffer.byteLength(r.partitionKey);
-    runtime.throughput.chargeRead(bytes, now);
+    if (!options.enhancedFanOut) runtime.throughput.chargeRead(bytes, now);
     const last = records[records.length - 1];
-    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs) };
+    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp };
     const closedAndDrained = shard.closedMs !== undefined && !log.acceptsAppends && caughtUp;
     if (closedAndDrained) {
       result.childShards = state.meta.shards
@@ -859,10 +920,15 @@ export class StreamStore {
     } else {
       result.nextIterator = this.iterators.encode({ ...position, ordinal: nextOrdinal, issuedMs: now } satisfies IteratorPosition);
     }
-    this.metrics.add(state.meta.name, 'GetRecords.Success', 1);
-    this.metrics.add(state.meta.name, 'GetRecords.Records', records.length);
-    this.metrics.add(state.meta.name, 'GetRecords.Bytes', bytes);
-    if (last) this.metrics.set(state.meta.name, 'GetRecords.IteratorAgeMilliseconds', result.millisBehindLatest);
+    if (options.enhancedFanOut) {
+      this.metrics.add(state.meta.name, 'SubscribeToShardEvent.Records', records.length);
+      this.metrics.add(state.meta.name, 'SubscribeToShardEvent.Bytes', bytes);
+    } else {
+      this.metrics.add(state.meta.name, 'GetRecords.Success', 1);
+      this.metrics.add(state.meta.name, 'GetRecords.Records', records.length);
+      this.metrics.add(state.meta.name, 'GetRecords.Bytes', bytes);
+      if (last) this.metrics.set(state.meta.name, 'GetRecords.IteratorAgeMilliseconds', result.millisBehindLatest);
+    }
     return result;
   }
 

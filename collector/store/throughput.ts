@@ -12,7 +12,7 @@ const READ_BYTES_PER_SEC = 2 * 1024 * 1024;
 const READ_CALLS_PER_SEC = 5;
 
 /** A token bucket holding one second of allowance that refills continuously. */
-class TokenBucket {
+export class TokenBucket {
   private tokens: number;
   private updatedMs: number;
 
@@ -41,6 +41,12 @@ class TokenBucket {
   hasAllowance(nowMs: number): boolean {
     this.refill(nowMs);
     return this.tokens > 0;
+  }
+
+  /** How long until some allowance is back (0 when there is some now). */
+  msUntilAllowance(nowMs: number): number {
+    this.refill(nowMs);
+    return this.tokens > 0 ? 0 : Math.ceil(((-this.tokens + 1) * 1000) / this.perSecond);
   }
 
   takeAllowingDebt(amount: number, nowMs: number): void {

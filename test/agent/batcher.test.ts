@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
-import { Batcher, BatcherError, targetQuotas, type Batch, type BatcherErrorCode, type BatcherOptions, type Schedule } from '../../agent/buffer/batcher.js';
+import { Batcher, BatcherError, targetQuotas, type Batch, type BatcherErrorCode, type BatcherOptions } from '../../agent/buffer/batcher.js';
+import type { Schedule } from '../../shared/clock.js';
 import type { AckTarget, AgentRecord } from '../../agent/record.js';
 
 const MiB = 1024 * 1024;

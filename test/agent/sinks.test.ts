@@ -1,9 +1,9 @@
 /**
  * The agent's sinks, for real: the kinesis sink against the built collector process (zstd bodies,
  * SigV4 with access keys, clock skew, shard throttling, a stopped collector); the firehose sink
- * against a fake (the collector has no Firehose API yet) and against the collector for its
- * UnknownOperationException; failure mapping the collector cannot be made to produce, against
- * a fake; the credential chain with a temp HOME.
+ * against the collector's Firehose API and against a fake that checks the request as AWS
+ * documents it; failure mapping the collector cannot be made to produce, against a fake; the
+ * credential chain with a temp HOME.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
@@ -220,25 +220,21 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 
-  it('firehose: PutRecordBatch into a delivery stream is ok, into a missing one error ResourceNotFoundException', async () => {
+  it('firehose: PutRecordBatch into a delivery stream is ok per record; an unknown one is error ResourceNotFoundException', async () => {
+    const firehose = firehoseClient(collector.endpoint);
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: 'agent-delivery',
+        ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::agent-bucket', RoleARN: 'arn:aws:iam::000000000000:role/firehose' },
+      }),
+    );
+    await waitForDeliveryStreamStatus(firehose, 'agent-delivery');
+    firehose.destroy();
     const sink = createSink('firehose', { endpoint: collector.endpoint, region: 'us-east-1' }, isolatedContext(dir));
     sinks.push(sink);
-    const missing = await sink.send('delivery', randomRecords(2, 10));
-    expect(missing).toEqual(missing.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
-    const firehose = firehoseClient(collector.endpoint);
-    try {
-      await firehose.send(
-        new CreateDeliveryStreamCommand({
-          DeliveryStreamName: 'delivery',
-          ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::sink-bucket', RoleARN: 'arn:aws:iam::000000000000:role/r' },
-        }),
-      );
-      await waitForDeliveryStreamStatus(firehose, 'delivery');
-    } finally {
-      firehose.destroy();
-    }
-    const delivered = await sink.send('delivery', randomRecords(2, 10));
-    expect(delivered.map((outcome) => outcome.kind)).toEqual(['ok', 'ok']);
+    expect(await sink.send('agent-delivery', randomRecords(3, 10))).toEqual([{ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }]);
+    const outcomes = await sink.send('no-such-delivery', randomRecords(2, 10));
+    expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 });
 

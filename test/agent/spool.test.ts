@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool, SpoolError, type DroppedBatch, type SpoolBatch, type SpoolErrorCode, type SpoolOptions, type SpooledBatch } from '../../agent/buffer/spool.js';
-import type { Schedule } from '../../agent/buffer/batcher.js';
+import type { Schedule } from '../../shared/clock.js';
 import type { Ack, AckTarget } from '../../agent/record.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

@@ -53,6 +53,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { benchSettings } from './bench-options.js';
 import { crc32 } from 'node:zlib';
 import type { FlowStatus } from '../../agent/pipeline.js';
 import type { AgentStatus } from '../../agent/status.js';
@@ -124,18 +125,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     },
     strict: true,
   });
-  const setting = (flag: keyof typeof values) => values[flag] ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`];
-  const positive = (flag: keyof typeof values, fallback: number): number => {
-    const raw = setting(flag);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${flag} must be a positive number, got ${String(raw)}`);
-    return value;
-  };
-  const whole = (flag: keyof typeof values, fallback: number) => Math.max(1, Math.round(positive(flag, fallback)));
-  const chosen = (setting('phases') ?? phases.join(',')).split(',').map((name) => {
-    if (!phases.includes(name as Phase)) throw new Error(`--phases: unknown phase ${name} (known: ${phases.join(', ')})`);
-    return name as Phase;
-  });
+  const { setting, positive, whole, listOf } = benchSettings(values, env);
+  const chosen = listOf('phases', phases);
   const verify = setting('verify') ?? 'full';
   if (verify !== 'full' && verify !== 'count') throw new Error(`--verify must be full or count, got ${verify}`);
   const lineBytes = whole('line-bytes', 200);

@@ -43,6 +43,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchSettings } from './bench-options.js';
 import { startBenchTarget, targetKinds, type BenchTarget, type TargetKind } from './bench-targets.js';
 import { formatProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { addCpuUsage, cpuBetween, snapshotCpu, type CpuSnapshot, type CpuUsage } from './cpu-sampling.js';
@@ -88,18 +89,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     },
     strict: true,
   });
-  const setting = (flag: keyof typeof values) => values[flag] ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`];
-  const positive = (flag: keyof typeof values, fallback: number): number => {
-    const raw = setting(flag);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!(value > 0) || !Number.isFinite(value)) throw new Error(`--${flag} must be a positive number, got ${String(raw)}`);
-    return value;
-  };
-  const whole = (flag: keyof typeof values, fallback: number) => Math.max(1, Math.round(positive(flag, fallback)));
-  const targets = (setting('targets') ?? targetKinds.join(',')).split(',').map((name) => {
-    if (!targetKinds.includes(name as TargetKind)) throw new Error(`--targets: unknown target ${name} (known: ${targetKinds.join(', ')})`);
-    return name as TargetKind;
-  });
+  const { setting, positive, whole, listOf } = benchSettings(values, env);
+  const targets = listOf('targets', targetKinds);
   const profile = setting('profile');
   return {
     ...(setting('calls') !== undefined ? { measuredCalls: whole('calls', 1) } : { durationMs: positive('duration-s', 10) * 1000 }),

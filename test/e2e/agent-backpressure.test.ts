@@ -6,14 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TailSourceStatus } from '../../agent/sources/tail/index.js';
 import type { AgentStatus } from '../../agent/status.js';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -36,8 +35,7 @@ beforeAll(async () => {
   // Shard limits off: the backlog drains as fast as the agent sends once the collector is back.
   collector = await startCollector(join(dir.path, 'collector'), ['--shard-limits', 'off']);
   const client = kinesisClient(collector.endpoint);
-  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-  await waitForStreamStatus(client, streamName);
+  await createActiveStream(client, streamName);
   client.destroy();
 });
 

@@ -1,17 +1,18 @@
 /**
  * The agent as an operator meets it: the Kinesis Agent's own sample agent.json runs unchanged
  * (bar paths, endpoint and stream names) and ships processed JSON; a bad config stops the start
- * with exit code 2 and names the file and the key; SIGTERM flushes what is buffered and exits 0.
+ * with exit code 2 and names the file and the key; SIGTERM flushes what is buffered and exits 0;
+ * SIGHUP reloads the config (a bad one is refused and the running config stays).
  */
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { runAgent, startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -30,9 +31,8 @@ beforeAll(async () => {
   await writeFile(collectorConfig, JSON.stringify({ accessKeys: [sampleCredentials] }));
   collector = await startCollector(join(dir.path, 'collector'), ['--config', collectorConfig]);
   client = kinesisClient(collector.endpoint, { credentials: sampleCredentials });
-  for (const name of ['aws-kinesis-agent-test1', 'aws-kinesis-agent-test2', 'shutdown']) {
-    await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-    await waitForStreamStatus(client, name);
+  for (const name of ['aws-kinesis-agent-test1', 'aws-kinesis-agent-test2', 'shutdown', 'reload-app', 'reload-other']) {
+    await createActiveStream(client, name);
   }
 });
 
@@ -204,4 +204,45 @@ it('SIGTERM sends what is still buffered, then exits 0', async () => {
   expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   await reader.readNew();
   expect(reader.records.map((record) => record.data.toString())).toEqual(lines);
+});
+
+it('SIGHUP reloads the config: a bad one is refused, a good one adds a flow, the kept flow neither repeats nor skips', async () => {
+  const base = join(dir.path, 'reload');
+  await mkdir(base);
+  const logFile = join(base, 'app.log');
+  const otherFile = join(base, 'other.txt');
+  const appFlow = { filePattern: join(base, '*.log'), kinesisStream: 'reload-app', initialPosition: 'START_OF_FILE', maxBufferAgeMillis: 1000 };
+  const config = (flows: object[]) => ({
+    'kinesis.endpoint': collector.endpoint,
+    awsAccessKeyId: sampleCredentials.accessKeyId,
+    awsSecretAccessKey: sampleCredentials.secretAccessKey,
+    checkpointFile: join(base, 'checkpoints.json'),
+    flows,
+  });
+  const configFile = await writeAgentConfig(join(base, 'agent.json'), config([appFlow]));
+  await writeFile(logFile, 'before 1\nbefore 2\n');
+  await writeFile(otherFile, 'other 1\n');
+  const agent = await startAgent({ configFile, stateDir: join(base, 'state') });
+  agents.push(agent);
+  const appStream = new StreamReader(client, 'reload-app');
+  await appStream.waitFor('the first lines', (records) => records.length === 2);
+
+  await writeFile(configFile, '{ "flows": ');
+  agent.child.kill('SIGHUP');
+  await agent.waitForLog('reload_refused');
+  await appendFile(logFile, 'still before\n');
+  await appStream.waitFor('a line under the old config', (records) => records.length === 3);
+
+  const otherFlow = { filePattern: join(base, '*.txt'), kinesisStream: 'reload-other', initialPosition: 'START_OF_FILE', maxBufferAgeMillis: 1000 };
+  await writeAgentConfig(configFile, config([appFlow, otherFlow]));
+  agent.child.kill('SIGHUP');
+  await agent.waitForLog('started', undefined, undefined, 2);
+  await appendFile(logFile, 'after 1\n');
+  const otherStream = new StreamReader(client, 'reload-other');
+  await otherStream.waitFor('the new flow', (records) => records.length === 1);
+  await appStream.waitFor('the line written after the reload', (records) => records.length === 4);
+  // The kept flow resumed from its checkpoint: nothing read twice, nothing skipped.
+  expect(appStream.records.map((record) => record.data.toString())).toEqual(['before 1\n', 'before 2\n', 'still before\n', 'after 1\n']);
+  expect(otherStream.records.map((record) => record.data.toString())).toEqual(['other 1\n']);
+  expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 });

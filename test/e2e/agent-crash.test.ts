@@ -6,13 +6,13 @@
  */
 import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { allArrived, countArrivals, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -30,8 +30,7 @@ beforeAll(async () => {
   dir = await makeTempDir('riffle-agent-crash-');
   collector = await startCollector(join(dir.path, 'collector'));
   client = kinesisClient(collector.endpoint);
-  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-  await waitForStreamStatus(client, streamName);
+  await createActiveStream(client, streamName);
 });
 
 afterAll(async () => {

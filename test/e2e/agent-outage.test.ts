@@ -5,12 +5,11 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -31,8 +30,7 @@ beforeAll(async () => {
   dir = await makeTempDir('riffle-agent-outage-');
   collector = await startCollector(join(dir.path, 'collector'));
   const client = kinesisClient(collector.endpoint);
-  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-  await waitForStreamStatus(client, streamName);
+  await createActiveStream(client, streamName);
   client.destroy();
 });
 

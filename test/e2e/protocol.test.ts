@@ -21,7 +21,7 @@ import { decode as decodeCborBytes, encode as encodeCborBytes, Tag } from 'cbor2
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdCompress } from '../../shared/zstd.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, readFromIterator, rejectionOf, waitForStreamStatus, type Transport } from '../helpers/kinesis-client.js';
+import { kinesisClient, readFromIterator, rejectionOf, createActiveStream, waitForStreamStatus, type Transport } from '../helpers/kinesis-client.js';
 import { errorTypeOf, sendKinesisJson, sendRaw, type RawResponse } from '../helpers/raw-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -68,8 +68,7 @@ describe('wire protocol of an open collector', () => {
     // Read limits (5 GetRecords/s per shard) are not what this file tests.
     collector = await startCollector(dataDir.path, ['--shard-limits', 'off']);
     client = kinesisClient(collector.endpoint, { transport: 'http1' });
-    await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-    await waitForStreamStatus(client, streamName);
+    await createActiveStream(client, streamName);
   });
 
   afterAll(async () => {

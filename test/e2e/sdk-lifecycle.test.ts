@@ -33,6 +33,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import {
+  createActiveStream,
   kinesisClient,
   listAllShards,
   readFromIterator,
@@ -467,8 +468,7 @@ describe('PutRecords partial failure under shard write limits', () => {
     limitedDir = await makeTempDir('riffle-e2e-limits-');
     limited = await startCollector(limitedDir.path, ['--shard-limits', '1']);
     client = kinesisClient(limited.endpoint, { transport: 'http1' });
-    await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-    await waitForStreamStatus(client, streamName);
+    await createActiveStream(client, streamName);
   });
 
   afterAll(async () => {

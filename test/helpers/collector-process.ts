@@ -26,6 +26,10 @@ export interface CollectorProcess {
   child: ChildProcess;
   port: number;
   endpoint: string;
+  /** The embedded MQTT broker's TCP port (`--mqtt-port 0` unless the test chose one). */
+  mqttPort: number;
+  /** The listening log line: api, mqtt, mqtts, mqttWebSocket URLs. */
+  listening: Record<string, unknown>;
   /** Every structured log line the process printed so far. */
   logs: Array<Record<string, unknown>>;
   stderr: () => string;
@@ -37,7 +41,8 @@ export interface CollectorProcess {
 
 export async function startCollector(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CollectorProcess> {
   if (!existsSync(collectorEntry)) throw new Error(`${collectorEntry} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [collectorEntry, '--port', '0', '--data-dir', dataDir, '--status-delay-ms', '0', ...extraArgs], {
+  // Random MQTT ports too (flags given later in extraArgs win), so parallel tests never collide on 1883/8883.
+  const child = spawn(process.execPath, [collectorEntry, '--port', '0', '--mqtt-port', '0', '--mqtt-tls-port', '0', '--data-dir', dataDir, '--status-delay-ms', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -45,7 +50,7 @@ export async function startCollector(dataDir: string, extraArgs: string[] = [], 
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       let entry: Record<string, unknown>;
@@ -55,13 +60,16 @@ export async function startCollector(dataDir: string, extraArgs: string[] = [], 
         return;
       }
       logs.push(entry);
-      if (entry.event === 'listening') resolve(Number(new URL(String(entry.api)).port));
+      if (entry.event === 'listening') resolve(entry);
     });
     void exited.then((code) => reject(new Error(`collector exited with ${code} before listening: ${stderr}`)));
   });
+  const port = Number(new URL(String(listening.api)).port);
   return {
     child,
     port,
+    mqttPort: Number(new URL(String(listening.mqtt)).port),
+    listening,
     endpoint: `http://127.0.0.1:${port}`,
     logs,
     stderr: () => stderr,

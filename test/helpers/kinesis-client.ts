@@ -4,6 +4,7 @@
  * status on its own schedule, so polling is the synchronisation, never a fixed sleep.
  */
 import {
+  CreateStreamCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -50,6 +51,12 @@ async function poll<T>(what: string, attempt: () => Promise<T | undefined>, time
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
+}
+
+/** Creates a provisioned stream and waits until it is ACTIVE. */
+export async function createActiveStream(client: KinesisClient, streamName: string, shardCount = 1): Promise<void> {
+  await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  await waitForStreamStatus(client, streamName);
 }
 
 /** Polls DescribeStreamSummary until the stream reports `status`. */

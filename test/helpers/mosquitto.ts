@@ -13,10 +13,11 @@ import { pollUntil } from './poll.js';
 
 export const mosquittoBinary = '/usr/sbin/mosquitto';
 export const mosquittoPubBinary = '/usr/bin/mosquitto_pub';
+export const mosquittoSubBinary = '/usr/bin/mosquitto_sub';
 
 /** Why the MQTT tests cannot run here, or undefined when they can. */
 export function mosquittoMissing(): string | undefined {
-  const missing = [mosquittoBinary, mosquittoPubBinary].filter((path) => !existsSync(path));
+  const missing = [mosquittoBinary, mosquittoPubBinary, mosquittoSubBinary].filter((path) => !existsSync(path));
   return missing.length === 0 ? undefined : `${missing.join(' and ')} not installed (apt-get install mosquitto mosquitto-clients)`;
 }
 
@@ -113,6 +114,56 @@ export async function publishLines(port: number, topic: string, messages: readon
   child.stdin!.end(messages.map((message) => `${message}\n`).join(''));
   const code = await exited;
   if (code !== 0) throw new Error(`mosquitto_pub to ${topic} exited with ${code}: ${stderr}`);
+}
+
+export interface ClientRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `mosquitto_pub` or `mosquitto_sub` to completion (give mosquitto_sub `-C N` and/or `-W
+ * seconds` so it ends) and returns its exit code and output.
+ */
+export async function runMosquittoClient(binary: typeof mosquittoPubBinary | typeof mosquittoSubBinary, args: readonly string[], stdin = ''): Promise<ClientRun> {
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A client that exits early (refused connection, bad arguments) closes its stdin: the EPIPE is
+  // no news, its exit code and stderr tell what happened.
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(stdin);
+  const code = await exited;
+  return { code, stdout, stderr };
+}
+
+/**
+ * Starts `mosquitto_sub` and resolves once the broker has granted its subscription (`-d` prints
+ * the SUBACK), so what is published next reaches it. `done` resolves with the whole run.
+ */
+export async function startMosquittoSub(args: readonly string[]): Promise<{ done: Promise<ClientRun> }> {
+  // stdbuf -oL: mosquitto_sub's stdout to a pipe is block-buffered and its debug lines would only
+  // show up with the first message; line buffering shows the SUBACK as it happens.
+  const child = spawn('stdbuf', ['-oL', mosquittoSubBinary, '-d', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const subscribed = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('received SUBACK')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`mosquitto_sub exited with ${code} before subscribing: ${stdout} ${stderr}`)));
+  });
+  await subscribed;
+  // -d also prints the protocol exchange; the messages are the lines that are not debug output.
+  const messages = () => stdout.split('\n').filter((line) => line !== '' && !/^Client \S+ (sending|received) [A-Z]+/.test(line) && !line.startsWith('Subscribed (mid'));
+  return { done: exited.then((code) => ({ code, stdout: messages().join('\n'), stderr })) };
 }
 
 function freePort(): Promise<number> {

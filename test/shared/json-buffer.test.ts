@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeJson, parseJsonBuffer } from '../../shared/json-buffer.js';
+import { encodeJson, JsonText, parseJsonBuffer } from '../../shared/json-buffer.js';
 
 /** A seeded generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -77,5 +77,13 @@ describe('encodeJson', () => {
     }
     const big = { Records: Array.from({ length: 3000 }, (_, i) => ({ PartitionKey: `k€${i}`, Data: Buffer.alloc(100, i), At: new Date(1_700_000_000_123 + i), Skip: undefined })) };
     expect(encodeJson(big, replacer).toString()).toBe(JSON.stringify(big, (_key, value: unknown) => (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' ? Buffer.from((value as { data: number[] }).data).toString('base64') : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) / 1000 : value)));
+  });
+
+  it('writes JsonText as it is, in flat records and nested ones alike', () => {
+    const asText = (value: unknown) => (value instanceof Uint8Array ? new JsonText(`"${Buffer.from(value).toString('base64')}"`, Buffer.from(value).toString('base64')) : replacer(value));
+    const records = Array.from({ length: 200 }, (_, i) => ({ Data: Buffer.alloc(i, i), PartitionKey: `k"${i}\u2028`, N: i / 7, Ok: i % 2 === 0, None: null, Nested: i % 50 === 0 ? { Blob: Buffer.from('x') } : undefined }));
+    const value = { Records: records, Tail: Buffer.from('tail') };
+    expect(encodeJson(value, asText).toString()).toBe(encodeJson(value, replacer).toString());
+    expect(JSON.parse(encodeJson(value, asText).toString())).toEqual(JSON.parse(encodeJson(value, replacer).toString()));
   });
 });

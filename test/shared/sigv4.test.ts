@@ -1,4 +1,3 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,23 +10,8 @@ import {
   type SignableRequest,
   type SigningCredentials,
 } from '../../shared/sigv4.js';
+import { NodeSha256 } from '../helpers/node-sha256.js';
 
-/** node:crypto behind the hash interface @smithy/signature-v4 asks for. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    if (secret === undefined) this.hash = createHash('sha256');
-    else if (typeof secret === 'string') this.hash = createHmac('sha256', secret);
-    else if (ArrayBuffer.isView(secret)) this.hash = createHmac('sha256', Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength));
-    else this.hash = createHmac('sha256', Buffer.from(secret));
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 
 /** Signs with @smithy/signature-v4, the AWS SDK's own implementation, and returns its headers. */
 async function smithySignedHeaders(

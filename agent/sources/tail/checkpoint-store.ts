@@ -21,7 +21,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../../../shared/clock.js';
 import { TailError, systemErrorCode, tailErrorCodes } from './errors.js';
-import { systemSchedule, type Schedule } from './schedule.js';
+import { systemSchedule, type Schedule } from '../../../shared/clock.js';
 
 export interface FileCheckpoint {
   /** Where the file was last seen (informational: files are matched by identity). */

@@ -20,4 +20,4 @@ export { CheckpointStore, type CheckpointStoreOptions, type FileCheckpoint } fro
 export { tailSpecFromFlow, type TailSourceSpec } from './config.js';
 export { TailError, tailErrorCodes, type TailErrorCode } from './errors.js';
 export { createTailSource, TailSource, type TailConsumer, type TailFileStatus, type TailSourceDependencies, type TailSourceStatus } from './tail-source.js';
-export { type Schedule } from './schedule.js';
+export { type Schedule } from '../../../shared/clock.js';

@@ -47,7 +47,7 @@ import { watchDirectory, type DirectoryEventKind, type DirectoryWatcher } from '
 import { TailError, isPermissionError, systemErrorCode, tailErrorCodes } from './errors.js';
 import { fingerprintOf, hasCompressedMagic, hasCompressedName, inodeKey, readAt, readHead, sameStart, startsWithFingerprint, type FileIdentity } from './file-identity.js';
 import type { RecordSplitterOptions } from './record-splitter.js';
-import { systemSchedule, type Schedule } from './schedule.js';
+import { systemSchedule, type Schedule } from '../../../shared/clock.js';
 import { TrackedFile, type ReadContext, type TrackState } from './tracked-file.js';
 
 export interface TailConsumer {

@@ -1,7 +1,8 @@
+import { AwsError } from '../../../shared/errors.js';
 import { streamRef, streamResource, type KinesisOperation, type StreamAddress } from './operation.js';
 
 export interface DeleteStreamInput extends StreamAddress {
-  /** Matters once streams can have registered consumers: without it, their presence refuses the delete. */
+  /** Without it, registered enhanced fan-out consumers refuse the delete; with it, they go with the stream. */
   EnforceConsumerDeletion?: boolean;
 }
 
@@ -9,7 +10,12 @@ export const deleteStream: KinesisOperation<DeleteStreamInput> = {
   name: 'DeleteStream',
   resource: streamResource,
   async handle(input, { store }) {
-    await store.deleteStream(streamRef(input));
+    const ref = streamRef(input);
+    const consumers = store.describe(ref).consumers ?? [];
+    if (consumers.length > 0 && input.EnforceConsumerDeletion !== true) {
+      throw new AwsError('ResourceInUseException', `Stream ${store.nameOf(ref)} under account ${store.accountId} has ${consumers.length} registered consumers; deregister them or pass EnforceConsumerDeletion.`);
+    }
+    await store.deleteStream(ref);
     return {};
   },
 };

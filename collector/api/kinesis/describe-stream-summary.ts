@@ -12,8 +12,7 @@ export const describeStreamSummary: KinesisOperation<DescribeStreamSummaryInput>
       StreamDescriptionSummary: {
         ...streamDescription(store, meta),
         OpenShardCount: meta.shards.filter((shard) => shard.closedMs === undefined).length,
-        // Enhanced fan-out consumers are not registered anywhere yet.
-        ConsumerCount: 0,
+        ConsumerCount: meta.consumers?.length ?? 0,
         MaxRecordSizeInKiB: meta.maxRecordSizeKiB,
         ...(meta.warmThroughputMiBps !== undefined ? { WarmThroughput: { TargetMiBps: meta.warmThroughputMiBps, CurrentMiBps: meta.warmThroughputMiBps } } : {}),
       },

@@ -1,4 +1,4 @@
-import { GET_RECORDS_MAX_RECORDS } from '../../store/streams.js';
+import { GET_RECORDS_MAX_RECORDS, type ReadResult } from '../../store/streams.js';
 import type { KinesisOperation } from './operation.js';
 
 export interface GetRecordsInput {
@@ -14,24 +14,30 @@ export const getRecords: KinesisOperation<GetRecordsInput> = {
   async handle(input, { store }) {
     const result = await store.getRecords(input.ShardIterator, input.Limit ?? GET_RECORDS_MAX_RECORDS);
     return {
-      Records: result.records.map((r) => ({
-        SequenceNumber: r.sequenceNumber,
-        ApproximateArrivalTimestamp: new Date(r.arrivalMs),
-        Data: r.data,
-        PartitionKey: r.partitionKey,
-        ...(r.encrypted ? { EncryptionType: 'KMS' } : {}),
-      })),
+      Records: recordsOutput(result.records),
       ...(result.nextIterator !== undefined ? { NextShardIterator: result.nextIterator } : {}),
       MillisBehindLatest: result.millisBehindLatest,
-      ...(result.childShards
-        ? {
-            ChildShards: result.childShards.map((c) => ({
-              ShardId: c.shardId,
-              ParentShards: c.parentShards,
-              HashKeyRange: { StartingHashKey: c.startingHashKey, EndingHashKey: c.endingHashKey },
-            })),
-          }
-        : {}),
+      ...(result.childShards ? { ChildShards: childShardsOutput(result.childShards) } : {}),
     };
   },
 };
+
+/** Records as GetRecords and SubscribeToShardEvent show them. */
+export function recordsOutput(records: ReadResult['records']): Array<Record<string, unknown>> {
+  return records.map((r) => ({
+    SequenceNumber: r.sequenceNumber,
+    ApproximateArrivalTimestamp: new Date(r.arrivalMs),
+    Data: r.data,
+    PartitionKey: r.partitionKey,
+    ...(r.encrypted ? { EncryptionType: 'KMS' } : {}),
+  }));
+}
+
+/** The children of a shard read to its end, as GetRecords and SubscribeToShardEvent show them. */
+export function childShardsOutput(children: NonNullable<ReadResult['childShards']>): Array<Record<string, unknown>> {
+  return children.map((c) => ({
+    ShardId: c.shardId,
+    ParentShards: c.parentShards,
+    HashKeyRange: { StartingHashKey: c.startingHashKey, EndingHashKey: c.endingHashKey },
+  }));
+}

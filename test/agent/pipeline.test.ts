@@ -1,0 +1,151 @@
+/**
+ * The flow's queueing policy: a slow but working target pauses the source (no disk writes);
+ * a failing target sends batches to the spool and lets the source go on. The sink here is a
+ * scripted stand-in so each send can be held or failed at will; the real sinks against a real
+ * collector are covered by sinks.test.ts and the agent end-to-end tests.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../shared/clock.js';
+import { Spool } from '../../agent/buffer/spool.js';
+import type { FlowConfig } from '../../agent/config.js';
+import { Flow } from '../../agent/pipeline.js';
+import { buildProcessors } from '../../agent/processors/index.js';
+import type { AckTarget } from '../../agent/record.js';
+import type { SendOutcome, Sink, SinkRecord } from '../../agent/sinks/index.js';
+import { targetQuotas } from '../../agent/buffer/batcher.js';
+import { pollUntil } from '../helpers/poll.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const flowConfig: FlowConfig = {
+  id: 'test-flow',
+  source: { kind: 'file', filePattern: '/nonexistent/*.log', initialPosition: 'START_OF_FILE', skipHeaderLines: 0, truncatedRecordTerminator: '\n' },
+  destination: { kind: 'kinesis', stream: 'events' },
+  partitionKeyOption: 'RANDOM',
+  maxBufferAgeMillis: 60_000,
+  maxBufferSizeBytes: 1024 * 1024,
+  // One record per batch, so every accepted record is one queued batch.
+  maxBufferSizeRecords: 1,
+  retryInitialBackoffMillis: 1,
+  retryMaxBackoffMillis: 5,
+  dataProcessingOptions: [],
+  aggregation: false,
+  compression: 'none',
+  whenSpoolFull: 'backpressure',
+};
+
+/** A sink whose sends wait for the test: `answer` settles the oldest waiting send. */
+class ScriptedSink implements Sink {
+  readonly name = 'scripted';
+  readonly limits = { maxRecords: targetQuotas.kinesis.maxRecords, maxBatchBytes: targetQuotas.kinesis.maxBatchBytes, maxRecordBytes: targetQuotas.kinesis.maxRecordBytes };
+  readonly delivered: string[] = [];
+  private readonly waiting: Array<{ records: SinkRecord[]; resolve: (outcomes: SendOutcome[]) => void }> = [];
+  /** When set, sends answer at once: 'ok' delivers, 'retry' refuses every record. */
+  mode: 'hold' | 'ok' | 'retry' = 'hold';
+
+  send(_stream: string, records: SinkRecord[]): Promise<SendOutcome[]> {
+    if (this.mode === 'ok') return Promise.resolve(this.accept(records));
+    if (this.mode === 'retry') return Promise.resolve(records.map(() => ({ kind: 'retry', code: 'NETWORK_ERROR', message: 'connection refused', throttled: false })));
+    return new Promise((resolve) => this.waiting.push({ records, resolve }));
+  }
+
+  close(): void {}
+
+  get held(): number {
+    return this.waiting.length;
+  }
+
+  /** Answers every held send with `outcome`. */
+  answerAll(outcome: 'ok' | 'retry'): void {
+    for (const { records, resolve } of this.waiting.splice(0)) {
+      resolve(outcome === 'ok' ? this.accept(records) : records.map(() => ({ kind: 'retry', code: 'NETWORK_ERROR', message: 'refused', throttled: false })));
+    }
+  }
+
+  private accept(records: SinkRecord[]): SendOutcome[] {
+    for (const record of records) this.delivered.push(record.data.toString());
+    return records.map(() => ({ kind: 'ok' }));
+  }
+}
+
+class SettledSet implements AckTarget {
+  readonly spoolIsSafe = false;
+  readonly settled = new Set<number>();
+  settle(from: number, to: number): void {
+    for (let n = from; n <= to; n++) this.settled.add(n);
+  }
+}
+
+describe('flow queueing', () => {
+  let dir: Awaited<ReturnType<typeof makeTempDir>>;
+  let spool: Spool;
+  let flow: Flow;
+  let sink: ScriptedSink;
+  let pauses: boolean[];
+
+  beforeEach(async () => {
+    dir = await makeTempDir('riffle-pipeline-');
+    sink = new ScriptedSink();
+    pauses = [];
+    spool = await Spool.open({ directory: dir.path, maxSizeMB: 8, syncIntervalMillis: 5 });
+    flow = new Flow({
+      config: flowConfig,
+      processor: buildProcessors([], 'test'),
+      sink,
+      spool,
+      clock: systemClock,
+      log: () => undefined,
+      maxConcurrentSends: 1,
+      onBackpressure: (paused) => pauses.push(paused),
+    });
+  });
+
+  afterEach(async () => {
+    sink.mode = 'ok';
+    sink.answerAll('ok');
+    await flow.stop(1000);
+    await spool.close();
+    await dir.remove();
+  });
+
+  function emit(target: SettledSet, count: number, from = 0): boolean[] {
+    return Array.from({ length: count }, (_, i) => flow.accept({ data: Buffer.from(`line-${from + i}`), acks: [{ target, from: from + i, to: from + i }] }));
+  }
+
+  it('pauses the source while a working target is slow, and writes nothing to the spool', async () => {
+    const lines = new SettledSet();
+    const taken = emit(lines, 6);
+    // One batch in flight, then four queued: the fifth queued one pauses the source.
+    expect(taken).toEqual([true, true, true, true, false, false]);
+    expect(pauses).toEqual([true]);
+    await pollUntil('first send', () => sink.held === 1);
+
+    sink.mode = 'ok';
+    sink.answerAll('ok');
+    await pollUntil('all delivered', () => sink.delivered.length === 6);
+    expect(pauses).toEqual([true, false]);
+    expect(sink.delivered).toEqual(Array.from({ length: 6 }, (_, i) => `line-${i}`));
+    expect(flow.status()).toMatchObject({ batchesSpooled: 0, recordsSent: 6, spoolBytes: 0 });
+    expect([...lines.settled].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('spools while the target fails, keeps taking records, and delivers all of them once it works', async () => {
+    const lines = new SettledSet();
+    emit(lines, 5);
+    expect(pauses).toEqual([true]);
+    await pollUntil('first send', () => sink.held === 1);
+
+    sink.mode = 'retry';
+    sink.answerAll('retry');
+    // The failure moves the queued batches to disk and lets the source go on.
+    await pollUntil('memory spilled', () => pauses.length === 2);
+    expect(pauses).toEqual([true, false]);
+    expect(emit(lines, 5, 5).every(Boolean)).toBe(true);
+    await pollUntil('batches spooled', () => flow.status().batchesSpooled === 9);
+    expect(lines.settled.size).toBe(0); // file lines stay pending until delivered
+
+    sink.mode = 'ok';
+    await pollUntil('all delivered', () => lines.settled.size === 10);
+    expect([...sink.delivered].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `line-${i}`).sort());
+    expect(sink.delivered).toHaveLength(10);
+  });
+});
