@@ -144,12 +144,17 @@ export class DeliveryEngine {
     if (!oldest) return { idleUntilMs: undefined };
     const dueMs = oldest.arrivalMs + intervalMs;
     if (this.pendingBytes < sizeBytes && this.options.clock.now() < dueMs) return { idleUntilMs: dueMs };
-    const batch = this.takeBatch(sizeBytes);
+    // The batch leaves `pending` only once it is checkpointed: a step that throws (processing,
+    // the checkpoint write) leaves it to be delivered again by the next step.
+    const batch = this.nextBatch(sizeBytes);
     await this.deliverBatch(batch, destination);
     const nextOrdinal = batch[batch.length - 1]!.ordinal + 1;
     await this.options.metadata.saveCheckpoint(this.options.name, { bufferOrdinal: nextOrdinal });
     this.checkpointOrdinal = nextOrdinal;
-    this.options.onDelivered?.(batch.reduce((sum, record) => sum + record.data.length, 0));
+    const bytes = batch.reduce((sum, record) => sum + record.data.length, 0);
+    this.pending.splice(0, batch.length);
+    this.pendingBytes -= bytes;
+    this.options.onDelivered?.(bytes);
     await this.options.log.deleteBelow(nextOrdinal);
     return { delivered: batch.length };
   }
@@ -166,16 +171,15 @@ export class DeliveryEngine {
     }
   }
 
-  /** The oldest records up to the size hint (at least one). */
-  private takeBatch(sizeBytes: number): StoredRecord[] {
+  /** The oldest records up to the size hint (at least one); they stay in `pending`. */
+  private nextBatch(sizeBytes: number): StoredRecord[] {
     let count = 0;
     let bytes = 0;
     while (count < this.pending.length && (count === 0 || bytes + this.pending[count]!.data.length <= sizeBytes)) {
       bytes += this.pending[count]!.data.length;
       count++;
     }
-    this.pendingBytes -= bytes;
-    return this.pending.splice(0, count);
+    return this.pending.slice(0, count);
   }
 
   private async deliverBatch(batch: StoredRecord[], destination: Destination): Promise<void> {

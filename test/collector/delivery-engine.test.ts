@@ -111,4 +111,18 @@ describe('checkpoint', () => {
     expect(waits).toEqual([100, 200, 400]);
     expect((await metadata.loadCheckpoint('engine')).bufferOrdinal).toBe(1);
   });
+
+  it('keeps a batch whose step failed after delivery and delivers it again (at least once, nothing lost)', async () => {
+    let checkpointFailures = 1;
+    // The checkpoint write fails once, as a full disk would make it.
+    const failingOnce = Object.create(metadata, {
+      saveCheckpoint: { value: (name: string, checkpoint: { bufferOrdinal: number }) => (checkpointFailures-- > 0 ? Promise.reject(new Error('disk full')) : metadata.saveCheckpoint(name, checkpoint)) },
+    }) as DeliveryMetadataStore;
+    const engine = await openEngine(destination({ SizeInMBs: 1, IntervalInSeconds: 0 }), { metadata: failingOnce });
+    await append([3]);
+    await expect(engine.step()).rejects.toThrow('disk full');
+    expect(await engine.step()).toEqual({ delivered: 1 });
+    expect((await listLocalObjects(dir.path, 'bucket')).map((object) => object.body.length)).toEqual([3, 3]);
+    expect(await engine.step()).toEqual({ idleUntilMs: undefined });
+  });
 });
