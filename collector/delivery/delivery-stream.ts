@@ -185,6 +185,7 @@ export class DeliveryEngine {
   private async deliverBatch(batch: StoredRecord[], destination: Destination): Promise<void> {
     const { clock } = this.options;
     const input: DeliveryRecord[] = batch.map((record) => ({ id: String(record.ordinal), arrivalMs: record.arrivalMs, data: record.data }));
+    if (destination.backupSource) await this.retry(() => destination.backupSource!(input));
     const processed = destination.processing ? await processRecords(destination.processing, input, { ...this.options.processing, clock, deliveryStreamName: this.options.name }) : { records: input, failed: [] };
     if (processed.failed.length > 0) await this.retry(() => destination.writeErrors({ type: 'processing-failed', records: processed.failed }));
     if (processed.records.length === 0) return;

@@ -158,6 +158,22 @@ describe('DirectPut into a local bucket', () => {
   });
 });
 
+describe('source record backup', () => {
+  it('keeps the source records, before processing, in the S3BackupConfiguration bucket', async () => {
+    await createStream('backed-up', {
+      ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'AppendDelimiterToRecord' }] },
+      S3BackupMode: 'Enabled',
+      S3BackupConfiguration: { BucketARN: 'arn:aws:s3:::source-backup', RoleARN: roleArn, Prefix: 'raw/', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 } },
+    });
+    await putLines('backed-up', ['a', 'b']);
+    const [delivered] = await waitForObjects('backed-up', 4);
+    expect(delivered!.body.toString()).toBe('a\nb\n');
+    const [backup] = await waitForObjects('source-backup', 2);
+    expect(backup!.key).toMatch(new RegExp(`^raw/${timePrefix}backed-up-1-${suffixTime}-${uuid}$`));
+    expect(backup!.body.toString()).toBe('ab');
+  });
+});
+
 describe('durability', () => {
   it('delivers every acknowledged record after kill -9 mid-buffer', async () => {
     // A long buffer interval keeps the records in the buffer log when the process dies.

@@ -43,6 +43,8 @@ export interface Destination {
   readonly deliveryErrorType: ErrorOutputType;
   deliver(records: readonly DeliveryRecord[]): Promise<void>;
   writeErrors(batch: ErrorBatch): Promise<void>;
+  /** S3BackupMode Enabled: the batch's source records, before processing, to the backup bucket. */
+  backupSource?(records: readonly DeliveryRecord[]): Promise<void>;
 }
 
 export interface ProcessingConfiguration {
@@ -96,12 +98,18 @@ function isStructure(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * UpdateDestination for destinations with an S3 backup/staging bucket: `S3Update` merges into
- * `S3Configuration`, the other members merge as usual.
+ * UpdateDestination for destinations with a nested S3 bucket configuration: the update member
+ * (`S3Update`, or ExtendedS3's `S3BackupUpdate`) merges into its configuration member
+ * (`S3Configuration`, `S3BackupConfiguration`); the other members merge as usual.
  */
-export function mergeWithS3Update(current: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown> {
-  const { S3Update, ...rest } = update as { S3Update?: Record<string, unknown> };
+export function mergeWithS3Update(
+  current: Record<string, unknown>,
+  update: Record<string, unknown>,
+  updateMember = 'S3Update',
+  configurationMember = 'S3Configuration',
+): Record<string, unknown> {
+  const { [updateMember]: nested, ...rest } = update as Record<string, Record<string, unknown> | undefined>;
   const merged = mergeConfiguration(current, rest);
-  if (S3Update) merged.S3Configuration = mergeConfiguration(current.S3Configuration as Record<string, unknown>, S3Update);
+  if (nested) merged[configurationMember] = mergeConfiguration((current[configurationMember] as Record<string, unknown> | undefined) ?? {}, nested);
   return merged;
 }

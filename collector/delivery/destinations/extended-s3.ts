@@ -25,7 +25,7 @@ import { checkDataFormatConversion, ParquetConverter, type DataFormatConversionC
 import { bucketOf } from '../object-store.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
-  mergeConfiguration,
+  mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
   type DestinationContext,
@@ -46,6 +46,8 @@ interface ExtendedS3Configuration {
   DynamicPartitioningConfiguration?: { Enabled?: boolean; RetryOptions?: { DurationInSeconds?: number } };
   DataFormatConversionConfiguration?: DataFormatConversionConfiguration;
   S3BackupMode?: 'Disabled' | 'Enabled';
+  /** Where S3BackupMode Enabled keeps the source records (before processing). */
+  S3BackupConfiguration?: Record<string, unknown>;
 }
 
 const PARQUET_EXTENSION = '.parquet';
@@ -78,8 +80,9 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
   }
   checkDataFormatConversion(config.DataFormatConversionConfiguration, config.CompressionFormat ?? 'UNCOMPRESSED');
   checkProcessingConfiguration(config.ProcessingConfiguration);
-  // Source-record backup (S3BackupConfiguration) is not implemented: refuse rather than silently skip it.
-  if (config.S3BackupMode === 'Enabled') throw new AwsError('InvalidArgumentException', 'S3BackupMode Enabled (source record backup) is not supported by Riffle yet.');
+  if (config.S3BackupMode === 'Enabled' && !config.S3BackupConfiguration) {
+    throw new AwsError('InvalidArgumentException', 'S3BackupConfiguration is required when S3BackupMode is Enabled.');
+  }
   if (config.FileExtension !== undefined && config.FileExtension !== '' && !config.FileExtension.startsWith('.')) {
     throw new AwsError('InvalidArgumentException', 'FileExtension must start with a period (.).');
   }
@@ -89,6 +92,7 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
     CompressionFormat: config.CompressionFormat ?? 'UNCOMPRESSED',
     EncryptionConfiguration: (raw.EncryptionConfiguration as object | undefined) ?? { NoEncryptionConfig: 'NoEncryption' },
     S3BackupMode: config.S3BackupMode ?? 'Disabled',
+    ...(config.S3BackupConfiguration ? { S3BackupConfiguration: normalizeExtendedS3(config.S3BackupConfiguration) } : {}),
   };
 }
 
@@ -101,6 +105,7 @@ export class ExtendedS3Destination implements Destination {
   private readonly errorPrefix: ParsedPrefix | undefined;
   private readonly timeZone: string;
   private readonly converter: ParquetConverter | undefined;
+  private readonly sourceBackup: ExtendedS3Destination | undefined;
 
   constructor(
     private readonly config: ExtendedS3Configuration,
@@ -113,7 +118,14 @@ export class ExtendedS3Destination implements Destination {
     this.timeZone = config.CustomTimeZone ?? 'UTC';
     const conversion = config.DataFormatConversionConfiguration;
     this.converter = conversion && conversion.Enabled !== false ? new ParquetConverter(conversion, context.schemaDir) : undefined;
+    this.sourceBackup =
+      config.S3BackupMode === 'Enabled' && config.S3BackupConfiguration
+        ? new ExtendedS3Destination(config.S3BackupConfiguration as unknown as ExtendedS3Configuration, context)
+        : undefined;
+    if (this.sourceBackup) this.backupSource = (records) => this.sourceBackup!.deliver(records);
   }
+
+  backupSource?: (records: readonly DeliveryRecord[]) => Promise<void>;
 
   async deliver(records: readonly DeliveryRecord[]): Promise<void> {
     // Dynamic partitioning: one object per set of partition keys, in first-seen order; the
@@ -188,7 +200,11 @@ export const extendedS3Destination: DestinationSpec = {
   updateMember: 'ExtendedS3DestinationUpdate',
   descriptionMember: 'ExtendedS3DestinationDescription',
   normalize: normalizeExtendedS3,
-  merge: (current, update) => normalizeExtendedS3(mergeConfiguration(current, update)),
+  merge: (current, update) => normalizeExtendedS3(mergeWithS3Update(current, update, 'S3BackupUpdate', 'S3BackupConfiguration')),
+  describe(config) {
+    const { S3BackupConfiguration, ...rest } = config;
+    return { ...rest, ...(S3BackupConfiguration ? { S3BackupDescription: S3BackupConfiguration } : {}) };
+  },
   describeExtras(config) {
     // AWS also shows every ExtendedS3 destination through the legacy S3 view.
     const { RoleARN, BucketARN, Prefix, ErrorOutputPrefix, BufferingHints, CompressionFormat, EncryptionConfiguration, CloudWatchLoggingOptions } = config;
