@@ -35,8 +35,8 @@ export interface DeliveryEngineOptions {
   processing: Omit<ProcessingContext, 'clock' | 'deliveryStreamName'>;
   /** The destination for the current configuration version (rebuilt by the caller on UpdateDestination). */
   destination(): Destination;
-  /** Called after the checkpoint passed a batch, with the batch's buffered bytes. */
-  onDelivered?: (bytes: number) => void;
+  /** Called after the checkpoint passed a batch. */
+  onDelivered?: (batch: { records: number; bytes: number; oldestArrivalMs: number }) => void;
   /** How long to wait, in real time, between retries and for the next deadline. */
   sleep?: (ms: number) => Promise<void>;
   /** Retry pacing; S3-style destinations retry with 100 ms – 10 s full-jitter backoff. */
@@ -154,7 +154,7 @@ export class DeliveryEngine {
     const bytes = batch.reduce((sum, record) => sum + record.data.length, 0);
     this.pending.splice(0, batch.length);
     this.pendingBytes -= bytes;
-    this.options.onDelivered?.(bytes);
+    this.options.onDelivered?.({ records: batch.length, bytes, oldestArrivalMs: batch[0]!.arrivalMs });
     await this.options.log.deleteBelow(nextOrdinal);
     return { delivered: batch.length };
   }

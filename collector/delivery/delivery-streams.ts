@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { DeliveryMetrics } from '../metrics.js';
 import { defaultShardLogOptions, ShardLog } from '../store/shard-log.js';
 import type { StreamStore } from '../store/streams.js';
 import { DeliveryEngine } from './delivery-stream.js';
@@ -68,6 +69,7 @@ export interface PutResult {
 
 export class DeliveryStreams {
   private readonly streams = new Map<string, StreamRuntime>();
+  readonly metrics = new DeliveryMetrics();
   private readonly objects: LocalFolderObjectStore | S3ApiObjectStore;
   private closed = false;
 
@@ -205,6 +207,7 @@ export class DeliveryStreams {
       await this.removeFiles(name);
       await this.metadata.deleteDeliveryStream(name);
       if (this.streams.get(name) === runtime) this.streams.delete(name);
+      this.metrics.forget(name);
     });
   }
 
@@ -233,6 +236,9 @@ export class DeliveryStreams {
     try {
       const ordinal = await runtime.log.append(records.map((data) => ({ partitionKey: '', data, encrypted: runtime.meta.encryption.status === 'ENABLED' })));
       runtime.engine.notify();
+      this.metrics.add(name, 'IncomingRecords', records.length);
+      this.metrics.add(name, 'IncomingBytes', bytes);
+      this.metrics.add(name, 'IncomingPutRequests', 1);
       return { ordinal, encrypted: runtime.meta.encryption.status === 'ENABLED' };
     } catch (error) {
       runtime.backlogBytes -= bytes;
@@ -252,6 +258,11 @@ export class DeliveryStreams {
       count++;
     }
     return count;
+  }
+
+  /** PutRecordBatch refused records past the backlog allowance. */
+  countThrottled(name: string, records: number): void {
+    if (records > 0) this.metrics.add(name, 'ThrottledRecords', records);
   }
 
   private reserveBacklog(runtime: StreamRuntime, bytes: number): void {
@@ -280,7 +291,14 @@ export class DeliveryStreams {
       logger: this.options.logger,
       destination: () => this.destinationOf(runtime),
       processing: { deliveryStreamArn: this.arn(meta.name), region: this.options.region, functionsDir: join(this.options.dataDir, 'functions') },
-      onDelivered: (bytes) => (runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes)),
+      onDelivered: ({ records, bytes, oldestArrivalMs }) => {
+        runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes);
+        const destination = destinationSpecs.get(runtime.meta.destination.kind)!.metricsName;
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Records`, records);
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Bytes`, bytes);
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Success`, 1);
+        this.metrics.set(meta.name, `DeliveryTo${destination}.DataFreshness`, Math.max(0, Math.round((this.options.clock.now() - oldestArrivalMs) / 1000)));
+      },
     });
     const source = meta.kinesisSource;
     if (source) {

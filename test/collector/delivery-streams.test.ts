@@ -42,6 +42,7 @@ describe('backlog allowance', () => {
     expect(first.RequestResponses[0]!.RecordId).toBeDefined();
     expect(first.RequestResponses[1]!.RecordId).toBeDefined();
     expect(first.RequestResponses[2]).toEqual({ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' });
+    expect(streams.metrics.get('slow', 'ThrottledRecords')).toBe(1);
 
     // The interval passes on the injected clock: the engine delivers and the allowance frees up.
     clock.advance(900_000);
@@ -49,5 +50,6 @@ describe('backlog allowance', () => {
     await pollUntil('the backlog delivered', () => streams.engineOf('slow').backlogRecords === 0);
     const again = (await putRecordBatch.handle({ DeliveryStreamName: 'slow', Records: [records[2]!] }, ctx)) as { FailedPutCount: number };
     expect(again.FailedPutCount).toBe(0);
+    expect(streams.metrics.get('slow', 'DeliveryToS3.Records')).toBe(2);
   });
 });

@@ -85,6 +85,11 @@ describe('DirectPut into a local bucket', () => {
     expect(objects[0]!.key).toContain(`plain-1-${year}-${month}-${day}-${hour}-`);
     expect(Math.abs(Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour)) - Date.now())).toBeLessThan(2 * 3600_000);
     expect(objects.map((object) => object.body.toString()).join('')).toBe(lines.join(''));
+    // GET /metrics carries Firehose's CloudWatch names per delivery stream.
+    const metrics = await (await fetch(`${collector.endpoint}/metrics`)).text();
+    expect(metrics).toContain('firehose_IncomingRecords{DeliveryStreamName="plain"} 11');
+    expect(metrics).toContain('firehose_IncomingPutRequests{DeliveryStreamName="plain"} 2');
+    expect(metrics).toContain(`firehose_DeliveryToS3_Bytes{DeliveryStreamName="plain"} ${lines.join('').length}`);
   });
 
   it('writes every CompressionFormat readably', async () => {

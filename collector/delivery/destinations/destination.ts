@@ -5,6 +5,7 @@
  * writes failed records to its error output (an S3 bucket).
  */
 import type { Clock } from '../../../shared/clock.js';
+import type { DeliveryMetricDestination } from '../../metrics.js';
 import type { Buffering } from '../buffering.js';
 import type { ErrorBatch } from '../error-records.js';
 import type { ErrorOutputType } from '../object-key.js';
@@ -66,6 +67,8 @@ export interface DestinationContext {
 export interface DestinationSpec {
   /** Registry key, stored in the metadata, e.g. `ExtendedS3`. */
   kind: string;
+  /** The `DeliveryTo<…>` part of its CloudWatch metric names. */
+  metricsName: DeliveryMetricDestination;
   /** The CreateDeliveryStream member that selects it, e.g. `ExtendedS3DestinationConfiguration`. */
   configurationMember: string;
   /** UpdateDestination's member for it, e.g. `ExtendedS3DestinationUpdate`. */

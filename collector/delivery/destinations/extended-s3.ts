@@ -196,6 +196,7 @@ export class ExtendedS3Destination implements Destination {
 
 export const extendedS3Destination: DestinationSpec = {
   kind: 'ExtendedS3',
+  metricsName: 'S3',
   configurationMember: 'ExtendedS3DestinationConfiguration',
   updateMember: 'ExtendedS3DestinationUpdate',
   descriptionMember: 'ExtendedS3DestinationDescription',

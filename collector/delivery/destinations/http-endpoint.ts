@@ -150,6 +150,7 @@ class HttpEndpointDestination implements Destination {
 
 export const httpEndpointDestination: DestinationSpec = {
   kind: 'HttpEndpoint',
+  metricsName: 'HttpEndpoint',
   configurationMember: 'HttpEndpointDestinationConfiguration',
   updateMember: 'HttpEndpointDestinationUpdate',
   descriptionMember: 'HttpEndpointDestinationDescription',

@@ -161,10 +161,11 @@ class SearchDestination implements Destination {
   }
 }
 
-function searchSpec(kind: string, member: string, errorType: ErrorOutputType): DestinationSpec {
+function searchSpec(kind: 'AmazonOpenSearchService' | 'Elasticsearch', member: string, errorType: ErrorOutputType): DestinationSpec {
   const normalize = (config: Record<string, unknown>) => normalizeSearch(config, kind);
   return {
     kind,
+    metricsName: kind,
     configurationMember: `${member}Configuration`,
     updateMember: `${member}Update`,
     descriptionMember: `${member}Description`,

@@ -172,6 +172,7 @@ class RedshiftDestination implements Destination {
 
 export const redshiftDestination: DestinationSpec = {
   kind: 'Redshift',
+  metricsName: 'Redshift',
   configurationMember: 'RedshiftDestinationConfiguration',
   updateMember: 'RedshiftDestinationUpdate',
   descriptionMember: 'RedshiftDestinationDescription',

@@ -137,6 +137,7 @@ class SplunkDestination implements Destination {
 
 export const splunkDestination: DestinationSpec = {
   kind: 'Splunk',
+  metricsName: 'Splunk',
   configurationMember: 'SplunkDestinationConfiguration',
   updateMember: 'SplunkDestinationUpdate',
   descriptionMember: 'SplunkDestinationDescription',
