@@ -4,11 +4,13 @@
  * and key, the variable, or the flag) and stops the start; nothing half-starts.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { AccessKeyConfig } from './auth.js';
 import type { S3ApiSettings } from './delivery/object-store.js';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
+import { checkEventSourceMappings, type EventSourceMapping } from './consumers/functions/config.js';
 import type { ShardLimitsSetting } from './store/throughput.js';
 import { isPasswordHash, type AclAccess, type AclEntry, type DeviceConfig } from './mqtt/devices.js';
 import { RuleDefinitionError, parseRule, type TopicRule } from './mqtt/rules/rule.js';
@@ -33,6 +35,8 @@ export interface CollectorConfig {
   insecure: boolean;
   /** Firehose S3 destinations use this S3 API instead of `<data-dir>/s3/<bucket>/`. */
   s3?: S3ApiSettings;
+  /** Hosted functions: event source mappings (config file only; see collector/consumers/functions). */
+  functions: EventSourceMapping[];
 }
 
 export interface MqttConfig {
@@ -75,6 +79,7 @@ export const defaultConfig: CollectorConfig = {
   onDemandStreamCountLimit: 50,
   accessKeys: [],
   insecure: false,
+  functions: [],
 };
 
 
@@ -108,7 +113,8 @@ Commands:
 
 Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardLimits, region,
 accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, s3 { endpoint, region,
-accessKeyId, secretAccessKey, forcePathStyle (default true) }, and accessKeys:
+accessKeyId, secretAccessKey, forcePathStyle (default true) }, functions (hosted functions:
+Lambda-style event source mappings, see the README), and accessKeys:
 [{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
 "resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }],
 and mqtt: { tlsPort, clientCaFile, queueLimit, sessionExpirySeconds, devices: [{ "username", "passwordHash",
@@ -203,7 +209,7 @@ function applyFile(config: CollectorConfig, file: string): void {
     throw new ConfigError(file, `cannot read config: ${(error as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'the config must be a JSON object');
-  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'mqtt', 's3']);
+  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'mqtt', 's3', 'functions']);
   for (const [key, value] of Object.entries(raw)) {
     const source = `${file}: key '${key}'`;
     if (!known.has(key)) throw new ConfigError(file, `unknown key '${key}' (known: ${[...known].join(', ')})`);
@@ -257,6 +263,9 @@ function applyFile(config: CollectorConfig, file: string): void {
         break;
       case 's3':
         config.s3 = checkS3(value, source, config.region);
+        break;
+      case 'functions':
+        config.functions = checkEventSourceMappings(value, source, dirname(file));
         break;
     }
   }

@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { createDispatcher } from './api/dispatcher.js';
 import { createAuthenticator } from './auth.js';
 import { ConfigError, loadConfig, usage } from './config.js';
+import { HostedFunctions } from './consumers/functions/index.js';
 import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { startMqttBroker, WEBSOCKET_PATH } from './mqtt/broker.js';
 import { runDeviceCommand } from './mqtt/device-cli.js';
@@ -94,12 +95,14 @@ async function main(): Promise<void> {
     await store.close();
     process.exit(1);
   }
+  const functions = await HostedFunctions.open(store, config.functions, { dataDir: config.dataDir, region: config.region, accountId: config.accountId, log });
+  functions.start();
   const startedMs = Date.now();
   const server = await startServer({
     host: config.host,
     port: config.port,
     ...(tls ? { tls } : {}),
-    dispatcher: createDispatcher(store, deliveryStreams),
+    dispatcher: createDispatcher(store, deliveryStreams, functions),
     ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
     metrics: () => store.metrics.render() + deliveryStreams.metrics.render() + mqtt.metrics.render(),
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping', { signal });
     await server.close();
+    await functions.stop();
     await mqtt.close();
     await deliveryStreams.close();
     await store.close();

@@ -57,3 +57,64 @@ export function encodeExceptionEvent(exceptionType: string, message: string): Bu
     Buffer.from(JSON.stringify({ message })),
   );
 }
+
+export interface EventMessage {
+  headers: Record<string, string | number | boolean | Buffer>;
+  payload: Buffer;
+}
+
+export class EventStreamFormatError extends Error {}
+
+/** Byte length of each header value type after the type byte (6 and 7 carry a u16 length instead). */
+const FIXED_VALUE_BYTES: Record<number, number> = { 0: 0, 1: 0, 2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16 };
+
+/**
+ * Splits a byte stream into messages as chunks arrive, checking both CRCs; a bad prelude or CRC
+ * throws EventStreamFormatError (the stream cannot be resynchronised after that).
+ */
+export class EventStreamDecoder {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): EventMessage[] {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const messages: EventMessage[] = [];
+    while (this.buffered.length >= PRELUDE_BYTES) {
+      const total = this.buffered.readUInt32BE(0);
+      const headersLength = this.buffered.readUInt32BE(4);
+      if (crc32(this.buffered.subarray(0, 8)) !== this.buffered.readUInt32BE(8)) throw new EventStreamFormatError('prelude checksum mismatch');
+      if (total > MAX_MESSAGE_BYTES || total < PRELUDE_BYTES + headersLength + CRC_BYTES) throw new EventStreamFormatError(`bad message length ${total}`);
+      if (this.buffered.length < total) break;
+      const message = this.buffered.subarray(0, total);
+      this.buffered = this.buffered.subarray(total);
+      if (crc32(message.subarray(0, total - CRC_BYTES)) !== message.readUInt32BE(total - CRC_BYTES)) throw new EventStreamFormatError('message checksum mismatch');
+      messages.push({
+        headers: decodeHeaders(message.subarray(PRELUDE_BYTES, PRELUDE_BYTES + headersLength)),
+        payload: Buffer.from(message.subarray(PRELUDE_BYTES + headersLength, total - CRC_BYTES)),
+      });
+    }
+    return messages;
+  }
+}
+
+function decodeHeaders(bytes: Buffer): EventMessage['headers'] {
+  const headers: EventMessage['headers'] = {};
+  let at = 0;
+  while (at < bytes.length) {
+    const nameLength = bytes.readUInt8(at);
+    const name = bytes.toString('utf8', at + 1, at + 1 + nameLength);
+    at += 1 + nameLength;
+    const type = bytes.readUInt8(at++);
+    if (type === 6 || type === STRING_HEADER_TYPE) {
+      const length = bytes.readUInt16BE(at);
+      const value = bytes.subarray(at + 2, at + 2 + length);
+      headers[name] = type === STRING_HEADER_TYPE ? value.toString('utf8') : Buffer.from(value);
+      at += 2 + length;
+      continue;
+    }
+    const size = FIXED_VALUE_BYTES[type];
+    if (size === undefined || at + size > bytes.length) throw new EventStreamFormatError(`bad header ${name}`);
+    headers[name] = type === 0 ? true : type === 1 ? false : size <= 4 && size > 0 ? bytes.readIntBE(at, size) : Buffer.from(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return headers;
+}

@@ -1,8 +1,8 @@
 /**
  * Finds the operation an `X-Amz-Target` names — Kinesis Data Streams or Firehose — validates the
  * input against the service's API model, checks the caller's access policy, and runs it. The
- * Riffle-only lease operations of the consumer library (`RiffleLeases_20250101.*`) validate
- * their own input.
+ * Riffle-only operations — leases of the consumer library (`RiffleLeases_20250101.*`) and
+ * hosted-function mappings (`RiffleFunctions_20250101.*`) — validate their own input.
  */
 import { AwsError } from '../../shared/errors.js';
 import { authorize } from '../auth.js';
@@ -10,15 +10,22 @@ import type { DeliveryStreams } from '../delivery/delivery-streams.js';
 import type { StreamStore } from '../store/streams.js';
 import { firehoseOperations } from './firehose/index.js';
 import { kinesisOperations } from './kinesis/index.js';
+import type { HostedFunctions } from '../consumers/functions/index.js';
+import { functionOperations, FUNCTIONS_TARGET_PREFIX } from './riffle-functions/index.js';
 import { leaseOperations } from './riffle-leases/index.js';
-import { LEASES_TARGET_PREFIX } from './riffle-leases/operation.js';
+import { LEASES_TARGET_PREFIX, type RiffleOperation } from './riffle-leases/operation.js';
 import type { ApiCall, Dispatcher } from './operation.js';
 import { firehoseValidator, kinesisValidator } from './schemas/validate.js';
 
 const KINESIS_TARGET_PREFIX = 'Kinesis_20131202.';
 const FIREHOSE_TARGET_PREFIX = 'Firehose_20150804.';
 
-export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryStreams): Dispatcher {
+const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, RiffleOperation<any>>]> = [
+  [LEASES_TARGET_PREFIX, leaseOperations],
+  [FUNCTIONS_TARGET_PREFIX, functionOperations],
+];
+
+export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryStreams, functions?: HostedFunctions): Dispatcher {
   return {
     async dispatch(call: ApiCall): Promise<unknown> {
       if (call.target.startsWith(FIREHOSE_TARGET_PREFIX) && deliveryStreams) {
@@ -30,10 +37,11 @@ export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryS
         authorize(call.identity, `firehose:${name}`, operation.resource(input, ctx));
         return operation.handle(input, ctx);
       }
-      const ctx = { store, requestId: call.requestId };
-      if (call.target.startsWith(LEASES_TARGET_PREFIX)) {
-        const name = call.target.slice(LEASES_TARGET_PREFIX.length);
-        const operation = leaseOperations.get(name);
+      const ctx = { store, requestId: call.requestId, ...(functions ? { functions } : {}) };
+      for (const [prefix, operations] of riffleServices) {
+        if (!call.target.startsWith(prefix)) continue;
+        const name = call.target.slice(prefix.length);
+        const operation = operations.get(name);
         if (!operation) throw new AwsError('UnknownOperationException', '');
         const input = operation.validate(call.input as Record<string, unknown>);
         authorize(call.identity, `riffle:${name}`, operation.resource(input, ctx));

@@ -7,10 +7,11 @@
  *   ContinuationSequenceNumber (the last record delivered, for AFTER_SEQUENCE_NUMBER),
  *   MillisBehindLatest and, once a closed shard is read to its end, ChildShards — then the stream ends.
  * - No polling: when caught up, the subscription sleeps until the store says the shard took records
- *   (StreamStore.watchShard, registered before each read so nothing slips between read and wait).
+ *   (StreamStore.watchShard, registered before each read so nothing slips between read and wait),
+ *   or until IDLE_EVENT_MS passed, when it sends an empty event.
  * - It lasts 5 minutes (then ends cleanly; the client subscribes again from its continuation),
- *   ends when a newer subscription takes it over (ResourceInUseException event), and reports read
- *   failures as exception events, never as a cut connection.
+ *   ends when a newer subscription takes it over (ResourceInUseException event) or its consumer is
+ *   deregistered (ResourceNotFoundException event), and reports read failures as exception events, never as a cut connection.
  * - With shard limits on, at most 2 MiB/s per consumer per shard (times the limits multiplier).
  */
 import type { Clock } from '../../shared/clock.js';
@@ -24,6 +25,12 @@ import { TokenBucket } from '../store/throughput.js';
 
 /** "The event stream that your consumer receives lasts for 5 minutes" — SubscribeToShard API reference. */
 export const SUBSCRIPTION_LIFETIME_MS = 5 * 60_000;
+/**
+ * A quiet shard still gets an (empty) event this often, so the consumer sees the subscription is
+ * alive and its ContinuationSequenceNumber — "it captures your shard progress even when no data is
+ * written to the shard" (SubscribeToShardEvent API reference).
+ */
+export const IDLE_EVENT_MS = 5_000;
 /** Enhanced fan-out: 2 MiB/s per consumer per shard (Kinesis quotas). */
 export const FAN_OUT_BYTES_PER_SECOND = 2 * 1024 * 1024;
 
@@ -74,7 +81,7 @@ export async function subscribeToShard(store: StreamStore, request: Subscription
   const iterator = await store.getShardIterator({ streamName: view.streamName }, request.shardId, type, sequenceNumber, timestamp);
   const startedMs = timers.now();
   const superseded = new AbortController();
-  const release = store.consumers.claimSubscription(view.consumerArn, request.shardId, { startedMs, supersede: () => superseded.abort() });
+  const release = store.consumers.claimSubscription(view.consumerArn, request.shardId, { startedMs, end: (reason) => superseded.abort(reason) });
   return new EventStreamOutput(async (sink) => {
     try {
       await pushRecords(store, { streamName: view.streamName, shardId: request.shardId, iterator, startedMs }, sink, superseded.signal, timers);
@@ -99,11 +106,11 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
   let continuation = store.sequenceNumberBefore(state.iterator);
   await sink.write(encodeEvent('initial-response', Buffer.from('{}')));
 
-  for (let first = true; ; first = false) {
+  // An event goes out first thing, and again whenever a quiet spell lasted IDLE_EVENT_MS.
+  let eventDue = true;
+  for (;;) {
     if (ended.aborted) {
-      if (superseded.aborted && !sink.signal.aborted) {
-        await sink.write(encodeExceptionEvent('ResourceInUseException', `Another subscription for shard ${state.shardId} of this consumer took over.`));
-      }
+      if (superseded.aborted && !sink.signal.aborted) await sink.write(exceptionEventFor(superseded.reason));
       return;
     }
     if (timers.now() >= endsAtMs) return;
@@ -127,7 +134,8 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
     const last = result.records[result.records.length - 1];
     if (last) continuation = last.sequenceNumber;
     const closed = result.nextIterator === undefined;
-    if (result.records.length > 0 || closed || first) {
+    if (result.records.length > 0 || closed || eventDue) {
+      eventDue = false;
       const event = {
         Records: recordsOutput(result.records),
         // A shard read to its end has no continuation: the consumer moves on to ChildShards.
@@ -151,7 +159,9 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
     }
     const sleeping = new AbortController();
     const sleepEnded = AbortSignal.any([ended, sleeping.signal]);
-    await Promise.race([appended, timers.sleep(endsAtMs - timers.now(), sleepEnded)]);
+    const idle = Symbol('idle');
+    const woke = await Promise.race([appended, timers.sleep(Math.min(IDLE_EVENT_MS, endsAtMs - timers.now()), sleepEnded).then(() => idle)]);
+    eventDue = woke === idle;
     sleeping.abort();
     unwatch();
   }

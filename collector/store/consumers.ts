@@ -7,7 +7,8 @@
  * - Status runs CREATING → ACTIVE (register) and ACTIVE → DELETING → gone (deregister), each after
  *   the store's status delay; a restart completes an interrupted transition at once.
  * - At most one subscription per consumer and shard is live; `claimSubscription` decides who holds
- *   it (in memory only: a restart ends every HTTP stream anyway).
+ *   it (in memory only: a restart ends every HTTP stream anyway). Deregistering a consumer ends its
+ *   subscriptions.
  *
  * Consumer ARNs are AWS's: `arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<creation epoch seconds>`.
  */
@@ -31,10 +32,11 @@ export interface ConsumerView {
   consumerArn: string;
 }
 
-/** What ends a live subscription when another one takes it over. */
+/** A live subscription, as the registry can end it: taken over by another, or its consumer deregistered. */
 export interface SubscriptionHolder {
   startedMs: number;
-  supersede(): void;
+  /** Ends the subscription with `reason` as its final exception event. */
+  end(reason: AwsError): void;
 }
 
 export interface ConsumerRegistryOptions {
@@ -75,7 +77,7 @@ export class ConsumerRegistry {
     return `${this.store.streamArn(streamName)}/consumer/${consumer.name}:${Math.floor(consumer.createdMs / 1000)}`;
   }
 
-  async register(streamArn: string, consumerName: string): Promise<ConsumerView> {
+  async register(streamArn: string, consumerName: string, tags?: Record<string, string>): Promise<ConsumerView> {
     const streamName = this.store.nameOf({ streamArn });
     const stream = this.store.describe({ streamName });
     this.requireUsable(stream);
@@ -86,7 +88,7 @@ export class ConsumerRegistry {
     if (existing.length >= MAX_CONSUMERS_PER_STREAM) {
       throw new AwsError('LimitExceededException', `Stream ${streamName} under account ${this.options.accountId} already has ${MAX_CONSUMERS_PER_STREAM} registered consumers, the maximum.`);
     }
-    const consumer: ConsumerMeta = { name: consumerName, createdMs: this.options.now(), status: 'CREATING' };
+    const consumer: ConsumerMeta = { name: consumerName, createdMs: this.options.now(), status: 'CREATING', ...(tags ? { tags: { ...tags } } : {}) };
     await this.store.updateMeta({ streamName }, (meta) => (meta.consumers = [...(meta.consumers ?? []), consumer]));
     this.afterDelay(streamName, consumerName, (c) => c.status === 'CREATING', (meta) => {
       const registered = meta.consumers?.find((c) => c.name === consumerName);
@@ -102,6 +104,12 @@ export class ConsumerRegistry {
       const registered = meta.consumers?.find((c) => c.name === consumer.name);
       if (registered) registered.status = 'DELETING';
     });
+    const consumerArn = this.consumerArn(streamName, consumer);
+    for (const [key, holder] of this.subscriptions) {
+      if (!key.startsWith(`${consumerArn} `)) continue;
+      this.subscriptions.delete(key);
+      holder.end(this.notFound(consumer.name, streamName));
+    }
     this.afterDelay(streamName, consumer.name, (c) => c.status === 'DELETING', (meta) => {
       meta.consumers = (meta.consumers ?? []).filter((c) => c.name !== consumer.name);
     });
@@ -157,7 +165,7 @@ export class ConsumerRegistry {
       if (holder.startedMs - current.startedMs < SUBSCRIPTION_TAKEOVER_MS) {
         throw new AwsError('ResourceInUseException', `Another active subscription exists for this consumer: ${consumerArn} and shard ${shardId}.`);
       }
-      current.supersede();
+      current.end(new AwsError('ResourceInUseException', `Another subscription for shard ${shardId} of consumer ${consumerArn} took over.`));
     }
     this.subscriptions.set(key, holder);
     return () => {

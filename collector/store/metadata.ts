@@ -46,6 +46,8 @@ export interface ConsumerMeta {
   name: string;
   createdMs: number;
   status: 'CREATING' | 'ACTIVE' | 'DELETING';
+  tags?: Record<string, string>;
+  resourcePolicy?: string;
 }
 
 export interface StreamMeta {

@@ -566,7 +566,9 @@ export class StreamStore {
   async updateShardCount(ref: StreamRef, targetCount: number): Promise<number> {
     const state = this.stream(ref);
     this.requireActive(state);
-    const current = state.openShards.length;
+    // From the metadata, not the routing table: a reshard's routing is rebuilt only after its
+    // ACTIVE status was persisted, and in between DescribeStreamSummary already shows the new shards.
+    const current = state.meta.shards.filter((s) => s.closedMs === undefined).length;
     // UpdateShardCount quota: at most double, at least half the current open shard count.
     if (targetCount > current * 2 || targetCount * 2 < current) {
       throw new AwsError(

@@ -8,7 +8,7 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import type { EventStreamOutput } from '../../collector/api/operation.js';
-import { FAN_OUT_BYTES_PER_SECOND, SUBSCRIPTION_LIFETIME_MS, subscribeToShard, type SubscriptionTimers } from '../../collector/consumers/subscribe-to-shard.js';
+import { FAN_OUT_BYTES_PER_SECOND, IDLE_EVENT_MS, SUBSCRIPTION_LIFETIME_MS, subscribeToShard, type SubscriptionTimers } from '../../collector/consumers/subscribe-to-shard.js';
 import { SUBSCRIPTION_TAKEOVER_MS } from '../../collector/store/consumers.js';
 import { StreamStore } from '../../collector/store/streams.js';
 import type { ShardLimitsSetting } from '../../collector/store/throughput.js';
@@ -34,6 +34,7 @@ class ManualTimers implements SubscriptionTimers {
   }
   sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
       const entry = { untilMs: this.clock.now() + ms, wake: resolve, requestedMs: ms };
       this.sleeps.push(entry);
       signal.addEventListener('abort', () => resolve());
@@ -100,25 +101,40 @@ describe('SubscribeToShard subscriptions', () => {
     await dir.remove();
   });
 
-  it('ends after 5 minutes of injected time, pushing what arrives until then', async () => {
+  it('sends an empty event after each quiet spell, pushes records as they land, and ends after 5 minutes of injected time', async () => {
     await openStore({ enabled: false });
     const subscription = run(await subscribe());
     await pollUntil('first event', () => subscription.messages.length === 2);
     expect(subscription.messages.map((m) => m.type)).toEqual(['initial-response', 'SubscribeToShardEvent']);
     expect(subscription.messages[1]!.body).toMatchObject({ Records: [], MillisBehindLatest: 0 });
 
-    timers.advance(SUBSCRIPTION_LIFETIME_MS - 1);
+    timers.advance(IDLE_EVENT_MS - 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(subscription.messages).toHaveLength(2);
+    timers.advance(1);
+    await pollUntil('an idle event', () => subscription.messages.length === 3);
+    expect(subscription.messages[2]!.body.Records).toEqual([]);
+
     await store.putRecords({ streamName: 's' }, [{ partitionKey: 'k', data: Buffer.from('late') }]);
-    await pollUntil('the record pushed', () => subscription.messages.length === 3);
-    expect(Buffer.from(subscription.messages[2]!.body.Records[0].Data, 'base64').toString()).toBe('late');
+    await pollUntil('the record pushed', () => subscription.messages.length === 4);
+    const pushed = subscription.messages[3]!.body;
+    expect(Buffer.from(pushed.Records[0].Data, 'base64').toString()).toBe('late');
+    expect(pushed.ContinuationSequenceNumber).toBe(pushed.Records[0].SequenceNumber);
+
+    // A quiet spell after the record: the idle event keeps the continuation at it.
+    await pollUntil('the subscription waiting again', () => timers.sleeps.length > 0);
+    timers.advance(IDLE_EVENT_MS);
+    await pollUntil('an idle event after the record', () => subscription.messages.length === 5);
+    expect(subscription.messages[4]!.body).toMatchObject({ Records: [], ContinuationSequenceNumber: pushed.ContinuationSequenceNumber });
 
     let ended = false;
     void subscription.done.then(() => (ended = true));
+    await pollUntil('the subscription waiting again', () => timers.sleeps.length > 0);
+    clock.set(Date.UTC(2026, 0, 1) + SUBSCRIPTION_LIFETIME_MS - 1);
     await new Promise((resolve) => setImmediate(resolve));
     expect(ended).toBe(false);
     timers.advance(1);
     await subscription.done;
-    expect(subscription.messages).toHaveLength(3);
   });
 
   it('refuses a second subscription within 5 seconds and lets a later one take over', async () => {
@@ -148,8 +164,9 @@ describe('SubscribeToShard subscriptions', () => {
     expect(subscription.messages[1]!.body.Records).toHaveLength(12);
     // That read took 3 MiB (+ keys) and overdrew the 2 MiB budget by about 1 MiB: a record put now waits ~0.5 s.
     await store.putRecords({ streamName: 's' }, [{ partitionKey: 'k', data: Buffer.from('next') }]);
-    await pollUntil('a throttling sleep', () => timers.sleeps.some((s) => s.requestedMs < SUBSCRIPTION_LIFETIME_MS));
-    const throttle = timers.sleeps.find((s) => s.requestedMs < SUBSCRIPTION_LIFETIME_MS)!;
+    const isThrottle = (s: { requestedMs: number }) => s.requestedMs !== IDLE_EVENT_MS;
+    await pollUntil('a throttling sleep', () => timers.sleeps.some(isThrottle));
+    const throttle = timers.sleeps.find(isThrottle)!;
     const overdraft = 3 * 1000 * 1024 + 12 - FAN_OUT_BYTES_PER_SECOND;
     expect(throttle.requestedMs).toBe(Math.ceil(((overdraft + 1) * 1000) / FAN_OUT_BYTES_PER_SECOND));
     expect(subscription.messages).toHaveLength(2);

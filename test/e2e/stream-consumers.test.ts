@@ -6,12 +6,18 @@
  */
 import {
   CreateStreamCommand,
+  DeleteResourcePolicyCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
+  GetResourcePolicyCommand,
   ListStreamConsumersCommand,
+  ListTagsForResourceCommand,
+  PutResourcePolicyCommand,
   RegisterStreamConsumerCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   type Consumer,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
@@ -90,6 +96,10 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
     expect(listed.map((c) => c.ConsumerName).sort()).toEqual(['dashboard', ...Array.from({ length: 19 }, (_, i) => `c${i + 1}`)].sort());
     const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: 'fan' }));
     expect(summary.StreamDescriptionSummary?.ConsumerCount).toBe(20);
+    const created = summary.StreamDescriptionSummary!.StreamCreationTimestamp!;
+    expect((await client.send(new ListStreamConsumersCommand({ StreamARN: streamArn('fan'), StreamCreationTimestamp: created }))).Consumers).toHaveLength(20);
+    const otherTime = new Date(created.getTime() - 60_000);
+    expect((await rejectionOf(client.send(new ListStreamConsumersCommand({ StreamARN: streamArn('fan'), StreamCreationTimestamp: otherTime })))).name).toBe('ResourceNotFoundException');
 
     await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: arn }));
     expect(await consumerStatus(arn)).toBe('DELETING');
@@ -101,6 +111,27 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
     await start();
     expect((await listAll('fan', 100)).map((c) => c.ConsumerName)).toHaveLength(19);
     expect(await consumerStatus((await listAll('fan', 100))[0]!.ConsumerARN!)).toBe('ACTIVE');
+  });
+
+  it('keeps tags and a resource policy per consumer, addressed by its ARN', async () => {
+    await client.send(new CreateStreamCommand({ StreamName: 'tagged', ShardCount: 1 }));
+    await waitForStreamStatus(client, 'tagged');
+    const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn('tagged'), ConsumerName: 'billing', Tags: { team: 'finance' } }));
+    const arn = Consumer!.ConsumerARN!;
+    const tags = async (resource: string) => (await client.send(new ListTagsForResourceCommand({ ResourceARN: resource }))).Tags;
+    expect(await tags(arn)).toEqual([{ Key: 'team', Value: 'finance' }]);
+    await client.send(new TagResourceCommand({ ResourceARN: arn, Tags: { env: 'edge' } }));
+    await client.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['team'] }));
+    expect(await tags(arn)).toEqual([{ Key: 'env', Value: 'edge' }]);
+    expect(await tags(streamArn('tagged'))).toEqual([]);
+
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kinesis:SubscribeToShard', Resource: arn }] });
+    await client.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: policy }));
+    expect((await client.send(new GetResourcePolicyCommand({ ResourceARN: arn }))).Policy).toBe(policy);
+    expect((await client.send(new GetResourcePolicyCommand({ ResourceARN: streamArn('tagged') }))).Policy).toBe('{}');
+    await client.send(new DeleteResourcePolicyCommand({ ResourceARN: arn }));
+    expect((await client.send(new GetResourcePolicyCommand({ ResourceARN: arn }))).Policy).toBe('{}');
+    expect((await rejectionOf(tags(`${streamArn('tagged')}/consumer/nobody:1`))).name).toBe('ResourceNotFoundException');
   });
 
   it('refuses DeleteStream while consumers are registered unless EnforceConsumerDeletion is set', async () => {

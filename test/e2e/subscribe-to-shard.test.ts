@@ -7,6 +7,7 @@
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
+  DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
   PutRecordCommand,
   RegisterStreamConsumerCommand,
@@ -155,6 +156,14 @@ describe.each<Transport>(['http2', 'http1'])('SubscribeToShard with the SDK v3 o
     expect((await children[0]!.records(1)).data).toEqual(['low']);
     expect((await children[1]!.records(1)).data).toEqual(['high']);
     for (const child of children) child.close();
+  });
+
+  it('ends a subscription with a ResourceNotFoundException event when its consumer is deregistered', async () => {
+    const consumerArn = await activeConsumer('dropped', 'leaver');
+    const subscription = await Subscription.open(client, consumerArn, 'shardId-000000000000', { Type: 'LATEST' });
+    expect((await subscription.next())?.Records).toEqual([]);
+    await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
+    expect((await rejectionOf(subscription.next())).name).toBe('ResourceNotFoundException');
   });
 
   it('reports the stream deleted under a subscription as a ResourceNotFoundException event', async () => {

@@ -1,6 +1,7 @@
 import { AwsError } from '../../../shared/errors.js';
-import type { StreamRef, StreamStore } from '../../store/streams.js';
+import type { StreamStore } from '../../store/streams.js';
 import { streamRef, streamResource, type KinesisOperation, type StreamAddress } from './operation.js';
+import { writableHolderOf, type TaggedResource } from './resource-arn.js';
 
 export interface AddTagsToStreamInput extends StreamAddress {
   Tags: Record<string, string>;
@@ -10,7 +11,7 @@ export const addTagsToStream: KinesisOperation<AddTagsToStreamInput> = {
   name: 'AddTagsToStream',
   resource: streamResource,
   async handle(input, { store }) {
-    await addTags(store, streamRef(input), input.Tags);
+    await addTags(store, { stream: streamRef(input) }, input.Tags);
     return {};
   },
 };
@@ -38,14 +39,15 @@ function invalidTagCharacters(): AwsError {
 }
 
 /** Adds or overwrites tags; tags change only on an ACTIVE stream ("you can't make any updates to the tags until the stream is in ACTIVE state" — CreateStream API reference). */
-export async function addTags(store: StreamStore, ref: StreamRef, tags: Record<string, string>): Promise<void> {
+export async function addTags(store: StreamStore, resource: TaggedResource, tags: Record<string, string>): Promise<void> {
   checkTags(tags);
-  store.describeActive(ref);
+  store.describeActive(resource.stream);
   await store.updateMeta(
-    ref,
+    resource.stream,
     (meta) => {
-      store.checkTagCount(meta.name, tags, meta.tags);
-      Object.assign(meta.tags, tags);
+      const holder = writableHolderOf(meta, resource);
+      store.checkTagCount(resource.consumerName ?? meta.name, tags, holder.tags);
+      Object.assign(holder.tags, tags);
     },
     { requireActive: true },
   );

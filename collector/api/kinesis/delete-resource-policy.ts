@@ -1,5 +1,5 @@
 import type { KinesisOperation } from './operation.js';
-import { streamOfResource } from './resource-arn.js';
+import { resourceOf, writableHolderOf } from './resource-arn.js';
 
 export interface DeleteResourcePolicyInput {
   ResourceARN: string;
@@ -9,9 +9,9 @@ export const deleteResourcePolicy: KinesisOperation<DeleteResourcePolicyInput> =
   name: 'DeleteResourcePolicy',
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
-    const ref = streamOfResource(input.ResourceARN);
-    store.describeActive(ref);
-    await store.updateMeta(ref, (meta) => delete meta.resourcePolicy, { requireActive: true });
+    const resource = resourceOf(store, input.ResourceARN);
+    store.describeActive(resource.stream);
+    await store.updateMeta(resource.stream, (meta) => delete writableHolderOf(meta, resource).resourcePolicy, { requireActive: true });
     return {};
   },
 };

@@ -1,5 +1,5 @@
 import type { KinesisOperation } from './operation.js';
-import { streamOfResource } from './resource-arn.js';
+import { holderOf, resourceOf } from './resource-arn.js';
 
 export interface GetResourcePolicyInput {
   ResourceARN: string;
@@ -12,6 +12,7 @@ export const getResourcePolicy: KinesisOperation<GetResourcePolicyInput> = {
   name: 'GetResourcePolicy',
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
-    return { Policy: store.describe(streamOfResource(input.ResourceARN)).resourcePolicy ?? NO_POLICY };
+    const resource = resourceOf(store, input.ResourceARN);
+    return { Policy: holderOf(store.describe(resource.stream), resource).resourcePolicy ?? NO_POLICY };
   },
 };

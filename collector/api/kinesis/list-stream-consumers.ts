@@ -1,3 +1,4 @@
+import { AwsError } from '../../../shared/errors.js';
 import { consumerOutput } from './consumer-address.js';
 import { decodeNextToken, encodeNextToken } from './next-token.js';
 import type { KinesisOperation } from './operation.js';
@@ -28,6 +29,11 @@ export const listStreamConsumers: KinesisOperation<ListStreamConsumersInput> = {
     const now = store.now();
     const offset = input.NextToken !== undefined ? decodeNextToken(input.NextToken, now, isListStreamConsumersPage).offset : 0;
     const consumers = store.consumers.list(input.StreamARN);
+    // StreamCreationTimestamp tells apart streams that had the same name (ListStreamConsumers API reference).
+    const stream = store.describe({ streamArn: input.StreamARN });
+    if (input.StreamCreationTimestamp !== undefined && Math.floor(input.StreamCreationTimestamp.getTime() / 1000) !== Math.floor(stream.createdMs / 1000)) {
+      throw new AwsError('ResourceNotFoundException', `Stream ${stream.name} under account ${store.accountId} with creation time ${input.StreamCreationTimestamp.toISOString()} not found.`);
+    }
     const limit = input.MaxResults ?? DEFAULT_CONSUMERS_PER_PAGE;
     const page = consumers.slice(offset, offset + limit);
     const hasMore = offset + limit < consumers.length;

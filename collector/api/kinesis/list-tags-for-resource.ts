@@ -1,6 +1,6 @@
 import { tagList } from './list-tags-for-stream.js';
 import type { KinesisOperation } from './operation.js';
-import { streamOfResource } from './resource-arn.js';
+import { holderOf, resourceOf } from './resource-arn.js';
 
 export interface ListTagsForResourceInput {
   ResourceARN: string;
@@ -10,6 +10,7 @@ export const listTagsForResource: KinesisOperation<ListTagsForResourceInput> = {
   name: 'ListTagsForResource',
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
-    return { Tags: tagList(store.describe(streamOfResource(input.ResourceARN)).tags) };
+    const resource = resourceOf(store, input.ResourceARN);
+    return { Tags: tagList(holderOf(store.describe(resource.stream), resource).tags) };
   },
 };

@@ -3,11 +3,14 @@
  * (collector/api/schemas/kinesis-model.json, validated before `handle` runs); each operation file
  * declares the typed view of its validated input next to its handler.
  */
+import type { HostedFunctions } from '../../consumers/functions/index.js';
 import type { StreamStore } from '../../store/streams.js';
 
 export interface KinesisContext {
   store: StreamStore;
   requestId: string;
+  /** The hosted functions' mappings, for the Riffle-only RiffleFunctions_20250101 operations. */
+  functions?: HostedFunctions;
 }
 
 export interface KinesisOperation<Input = any> {

@@ -1,6 +1,6 @@
 import { AwsError } from '../../../shared/errors.js';
 import type { KinesisOperation } from './operation.js';
-import { streamOfResource } from './resource-arn.js';
+import { resourceOf, writableHolderOf } from './resource-arn.js';
 
 export interface PutResourcePolicyInput {
   ResourceARN: string;
@@ -12,9 +12,9 @@ export const putResourcePolicy: KinesisOperation<PutResourcePolicyInput> = {
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
     checkPolicyDocument(input.Policy);
-    const ref = streamOfResource(input.ResourceARN);
-    store.describeActive(ref);
-    await store.updateMeta(ref, (meta) => (meta.resourcePolicy = input.Policy), { requireActive: true });
+    const resource = resourceOf(store, input.ResourceARN);
+    store.describeActive(resource.stream);
+    await store.updateMeta(resource.stream, (meta) => (writableHolderOf(meta, resource).resourcePolicy = input.Policy), { requireActive: true });
     return {};
   },
 };

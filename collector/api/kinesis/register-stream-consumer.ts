@@ -1,3 +1,4 @@
+import { checkTags } from './add-tags-to-stream.js';
 import { consumerOutput } from './consumer-address.js';
 import type { KinesisOperation } from './operation.js';
 
@@ -11,7 +12,11 @@ export const registerStreamConsumer: KinesisOperation<RegisterStreamConsumerInpu
   name: 'RegisterStreamConsumer',
   resource: (input) => input.StreamARN,
   async handle(input, { store }) {
-    const view = await store.consumers.register(input.StreamARN, input.ConsumerName);
+    if (input.Tags) {
+      checkTags(input.Tags);
+      store.checkTagCount(input.ConsumerName, input.Tags, {});
+    }
+    const view = await store.consumers.register(input.StreamARN, input.ConsumerName, input.Tags);
     return { Consumer: consumerOutput(view) };
   },
 };

@@ -1,6 +1,6 @@
 import { addTags } from './add-tags-to-stream.js';
 import type { KinesisOperation } from './operation.js';
-import { streamOfResource } from './resource-arn.js';
+import { resourceOf } from './resource-arn.js';
 
 export interface TagResourceInput {
   ResourceARN: string;
@@ -11,7 +11,7 @@ export const tagResource: KinesisOperation<TagResourceInput> = {
   name: 'TagResource',
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
-    await addTags(store, streamOfResource(input.ResourceARN), input.Tags);
+    await addTags(store, resourceOf(store, input.ResourceARN), input.Tags);
     return {};
   },
 };

@@ -1,6 +1,6 @@
 import type { KinesisOperation } from './operation.js';
 import { removeTags } from './remove-tags-from-stream.js';
-import { streamOfResource } from './resource-arn.js';
+import { resourceOf } from './resource-arn.js';
 
 export interface UntagResourceInput {
   ResourceARN: string;
@@ -11,7 +11,7 @@ export const untagResource: KinesisOperation<UntagResourceInput> = {
   name: 'UntagResource',
   resource: (input) => input.ResourceARN,
   async handle(input, { store }) {
-    await removeTags(store, streamOfResource(input.ResourceARN), input.TagKeys);
+    await removeTags(store, resourceOf(store, input.ResourceARN), input.TagKeys);
     return {};
   },
 };

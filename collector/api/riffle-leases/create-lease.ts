@@ -1,4 +1,4 @@
-import { leaseOutput, requireName, requireShardId, shardIdList, type LeaseOperation } from './operation.js';
+import { leaseOutput, requireName, requireShardId, shardIdList, type RiffleOperation } from './operation.js';
 
 export interface CreateLeaseInput {
   applicationName: string;
@@ -11,7 +11,7 @@ export interface CreateLeaseInput {
  * `CreateLease {ApplicationName, StreamName, ShardId, ParentShardIds}` → `{Lease}`: a free lease
  * at counter 0, or the existing one unchanged (any worker may create leases for new shards).
  */
-export const createLease: LeaseOperation<CreateLeaseInput> = {
+export const createLease: RiffleOperation<CreateLeaseInput> = {
   name: 'CreateLease',
   validate: (input) => ({
     applicationName: requireName(input, 'ApplicationName'),

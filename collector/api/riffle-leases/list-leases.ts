@@ -1,4 +1,4 @@
-import { leaseOutput, requireName, type LeaseOperation } from './operation.js';
+import { leaseOutput, requireName, type RiffleOperation } from './operation.js';
 
 export interface ListLeasesInput {
   applicationName: string;
@@ -6,7 +6,7 @@ export interface ListLeasesInput {
 }
 
 /** `ListLeases {ApplicationName, StreamName}` → `{Leases: [Lease]}`, by shard id. */
-export const listLeases: LeaseOperation<ListLeasesInput> = {
+export const listLeases: RiffleOperation<ListLeasesInput> = {
   name: 'ListLeases',
   validate: (input) => ({ applicationName: requireName(input, 'ApplicationName'), streamName: requireName(input, 'StreamName') }),
   resource: (input, { store }) => store.streamArn(input.streamName),

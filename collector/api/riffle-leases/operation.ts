@@ -11,10 +11,12 @@ import type { KinesisContext } from '../kinesis/operation.js';
 
 export const LEASES_TARGET_PREFIX = 'RiffleLeases_20250101.';
 
-export interface LeaseOperation<Input> {
+/** A Riffle-only operation (leases here, hosted-function mappings in ../riffle-functions). */
+export interface RiffleOperation<Input> {
   name: string;
   validate(input: Record<string, unknown>): Input;
-  resource(input: Input, ctx: KinesisContext): string;
+  /** The ARN access policies see; undefined = account-level, as ListStreams. */
+  resource(input: Input, ctx: KinesisContext): string | undefined;
   handle(input: Input, ctx: KinesisContext): Promise<unknown>;
 }
 

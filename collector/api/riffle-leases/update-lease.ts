@@ -1,6 +1,6 @@
 import { AwsError } from '../../../shared/errors.js';
 import type { LeaseChange } from '../../store/leases.js';
-import { leaseOutput, optionalString, requireCounter, requireName, requireShardId, type LeaseOperation } from './operation.js';
+import { leaseOutput, optionalString, requireCounter, requireName, requireShardId, type RiffleOperation } from './operation.js';
 
 export interface UpdateLeaseInput {
   applicationName: string;
@@ -15,7 +15,7 @@ export interface UpdateLeaseInput {
  * → `{Lease}`: takes, renews (same owner), releases or checkpoints a lease if its counter is
  * still ExpectedLeaseCounter, else ConditionalCheckFailedException. Every success bumps the counter.
  */
-export const updateLease: LeaseOperation<UpdateLeaseInput> = {
+export const updateLease: RiffleOperation<UpdateLeaseInput> = {
   name: 'UpdateLease',
   validate(input) {
     const owner = optionalString(input, 'LeaseOwner');

@@ -1,0 +1,37 @@
+/**
+ * Where a shard consumer gets its records: GetRecords polling or an enhanced fan-out subscription.
+ * Either way `next(from)` answers the records from a resume point (undefined: the start
+ * position), so after any failure a source starts again from what was delivered.
+ */
+import type { WireRecord } from './api-client.js';
+
+export interface ShardBatch {
+  records: WireRecord[];
+  /** The shard was read to its end (it was split or merged). */
+  shardEnded: boolean;
+}
+
+/** After a sequence number, or at it (to finish a KPL aggregate checkpointed part way). */
+export interface ResumePoint {
+  sequenceNumber: string;
+  inclusive: boolean;
+}
+
+export interface RecordSource {
+  next(from: ResumePoint | undefined, signal: AbortSignal): Promise<ShardBatch>;
+  close(): void;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
