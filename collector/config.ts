@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { AccessKeyConfig } from './auth.js';
+import type { S3ApiSettings } from './delivery/object-store.js';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
 import { checkEventSourceMappings, type EventSourceMapping } from './consumers/functions/config.js';
 import type { ShardLimitsSetting } from './store/throughput.js';
@@ -32,6 +33,8 @@ export interface CollectorConfig {
   onDemandStreamCountLimit: number;
   accessKeys: AccessKeyConfig[];
   insecure: boolean;
+  /** Firehose S3 destinations use this S3 API instead of `<data-dir>/s3/<bucket>/`. */
+  s3?: S3ApiSettings;
   /** Hosted functions: event source mappings (config file only; see collector/consumers/functions). */
   functions: EventSourceMapping[];
 }
@@ -97,6 +100,9 @@ Options (flags beat RIFFLE_* environment variables, which beat the config file):
                             (RIFFLE_SHARD_LIMITS, default on)
   --region NAME             region in ARNs (RIFFLE_REGION, default us-east-1)
   --status-delay-ms N       how long CREATING/UPDATING/DELETING last (RIFFLE_STATUS_DELAY_MS, default 500)
+  --s3-endpoint URL         deliver Firehose S3 destinations through this S3 API instead of
+                            <data-dir>/s3/<bucket>/ (RIFFLE_S3_ENDPOINT; credentials from the
+                            config file's s3 key or the AWS SDK's default chain)
   --insecure                allow a non-loopback address without access keys or MQTT devices
                             (RIFFLE_INSECURE=1)
   -h, --help                this text
@@ -106,8 +112,9 @@ Commands:
                             adds an MQTT device to the config file and prints its password
 
 Config file keys: dataDir, host, port, mqttPort, tls {certFile, keyFile}, shardLimits, region,
-accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, functions (hosted
-functions: Lambda-style event source mappings, see the README), and accessKeys:
+accountId, statusDelayMs, shardLimit, onDemandStreamCountLimit, insecure, s3 { endpoint, region,
+accessKeyId, secretAccessKey, forcePathStyle (default true) }, functions (hosted functions:
+Lambda-style event source mappings, see the README), and accessKeys:
 [{ "accessKeyId", "secretAccessKey", "name", "policy": { "actions": ["kinesis:PutRecord*"],
 "resources": ["arn:aws:kinesis:*:*:stream/device-*"] } }],
 and mqtt: { tlsPort, clientCaFile, queueLimit, sessionExpirySeconds, devices: [{ "username", "passwordHash",
@@ -128,6 +135,7 @@ const flagOptions = {
   region: { type: 'string' },
   'status-delay-ms': { type: 'string' },
   insecure: { type: 'boolean' },
+  's3-endpoint': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -170,6 +178,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
     set('region', (v, source) => (config.region = checkRegion(v, source)));
     set('status-delay-ms', (v, source) => (config.statusDelayMs = checkInteger(v, source, 0, 3_600_000)));
     set('insecure', (v, source) => (config.insecure = checkBoolean(v, source)));
+    set('s3-endpoint', (v, source) => (config.s3 = { ...(config.s3 ?? { region: config.region, forcePathStyle: true }), endpoint: checkUrl(v, source) }));
   }
   if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) {
     throw new ConfigError('tls', 'a certificate and a key are both needed (--tls-cert and --tls-key)');
@@ -200,7 +209,7 @@ function applyFile(config: CollectorConfig, file: string): void {
     throw new ConfigError(file, `cannot read config: ${(error as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'the config must be a JSON object');
-  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'mqtt', 'functions']);
+  const known = new Set(['dataDir', 'host', 'port', 'mqttPort', 'tls', 'shardLimits', 'region', 'accountId', 'statusDelayMs', 'shardLimit', 'onDemandStreamCountLimit', 'accessKeys', 'insecure', 'mqtt', 's3', 'functions']);
   for (const [key, value] of Object.entries(raw)) {
     const source = `${file}: key '${key}'`;
     if (!known.has(key)) throw new ConfigError(file, `unknown key '${key}' (known: ${[...known].join(', ')})`);
@@ -251,6 +260,9 @@ function applyFile(config: CollectorConfig, file: string): void {
         break;
       case 'mqtt':
         config.mqtt = checkMqtt(value, source, config.mqtt);
+        break;
+      case 's3':
+        config.s3 = checkS3(value, source, config.region);
         break;
       case 'functions':
         config.functions = checkEventSourceMappings(value, source, dirname(file));
@@ -330,6 +342,30 @@ function checkAcl(value: unknown, source: string): AclEntry[] {
     if (!aclAccess.has(access)) throw new ConfigError(`${source}[${i}].access`, 'must be read, write or readwrite');
     return { access, pattern: checkString(entry.pattern, `${source}[${i}].pattern`) };
   });
+}
+
+function checkS3(value: unknown, source: string, defaultRegion: string): S3ApiSettings {
+  const entry = checkObject(value, source);
+  const settings: S3ApiSettings = {
+    endpoint: checkUrl(checkString(entry.endpoint, `${source}.endpoint`), `${source}.endpoint`),
+    region: entry.region === undefined ? defaultRegion : checkRegion(checkString(entry.region, `${source}.region`), `${source}.region`),
+    forcePathStyle: entry.forcePathStyle === undefined ? true : checkBoolean(entry.forcePathStyle, `${source}.forcePathStyle`),
+  };
+  if ((entry.accessKeyId === undefined) !== (entry.secretAccessKey === undefined)) throw new ConfigError(source, 'accessKeyId and secretAccessKey go together');
+  if (entry.accessKeyId !== undefined) {
+    settings.credentials = { accessKeyId: checkString(entry.accessKeyId, `${source}.accessKeyId`), secretAccessKey: checkString(entry.secretAccessKey, `${source}.secretAccessKey`) };
+  }
+  return settings;
+}
+
+function checkUrl(value: string, source: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(source, `must be an http(s) URL, got ${JSON.stringify(value)}`);
 }
 
 function checkPort(value: unknown, source: string): number {

@@ -68,8 +68,10 @@ async function main(): Promise<void> {
     accountId: config.accountId,
     statusDelayMs: config.statusDelayMs,
     logger: log,
+    streamStore: store,
+    ...(config.s3 ? { s3: config.s3 } : {}),
   });
-  deliveryStreams.start();
+  await deliveryStreams.start();
   let mqtt;
   try {
     mqtt = await startMqttBroker({
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     dispatcher: createDispatcher(store, deliveryStreams, functions),
     ...(config.accessKeys.length > 0 ? { authenticate: createAuthenticator(config.accessKeys, systemClock, config.accountId) } : {}),
     health: () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - startedMs) / 1000), streams: store.listStreamNames().length, openShards: store.openShardCount() }),
-    metrics: () => store.metrics.render() + mqtt.metrics.render(),
+    metrics: () => store.metrics.render() + deliveryStreams.metrics.render() + mqtt.metrics.render(),
     upgrade: (req, socket, head) => mqtt.handleUpgrade(req, socket, head),
     routes: [rulesApi(mqtt.rules)],
     log,

@@ -29,7 +29,9 @@ export async function compress(format: CompressionFormat, data: Buffer, entryNam
     case 'UNCOMPRESSED':
       return data;
     case 'GZIP':
-      return gzipAsync(data);
+      // Level 1: on a 2-core appliance level 6 (zlib's default) made delivery fall behind ingest
+      // (bench:firehose: 0.6× vs 1.0× ingest) for ~2× smaller objects; AWS does not document its level.
+      return gzipAsync(data, { level: 1 });
     case 'ZIP':
       return zipSingleEntry(entryName, data);
     case 'Snappy':

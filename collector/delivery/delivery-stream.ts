@@ -23,7 +23,7 @@ import type { ShardLog, StoredRecord } from '../store/shard-log.js';
 import { DeliveryFailure, type DeliveryRecord, type Destination } from './destinations/destination.js';
 import type { FailedRecord } from './error-records.js';
 import type { DeliveryMetadataStore } from './metadata.js';
-import { processRecords } from './processors/index.js';
+import { processRecords, type ProcessingContext } from './processors/index.js';
 
 export interface DeliveryEngineOptions {
   name: string;
@@ -31,10 +31,12 @@ export interface DeliveryEngineOptions {
   metadata: DeliveryMetadataStore;
   clock: Clock;
   logger: Logger;
+  /** What processors need besides the clock: the stream's ARN and region, where functions live. */
+  processing: Omit<ProcessingContext, 'clock' | 'deliveryStreamName'>;
   /** The destination for the current configuration version (rebuilt by the caller on UpdateDestination). */
   destination(): Destination;
-  /** Called after the checkpoint passed a batch, with the batch's buffered bytes. */
-  onDelivered?: (bytes: number) => void;
+  /** Called after the checkpoint passed a batch. */
+  onDelivered?: (batch: { records: number; bytes: number; oldestArrivalMs: number }) => void;
   /** How long to wait, in real time, between retries and for the next deadline. */
   sleep?: (ms: number) => Promise<void>;
   /** Retry pacing; S3-style destinations retry with 100 ms – 10 s full-jitter backoff. */
@@ -56,6 +58,8 @@ export class DeliveryEngine {
   private checkpointOrdinal = 0;
   private running = false;
   private stopping = false;
+  /** Set by notify(); a notification during a step must not be lost while no one waits. */
+  private notified = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
@@ -85,6 +89,7 @@ export class DeliveryEngine {
 
   /** New records were appended: re-evaluate now instead of at the next deadline. */
   notify(): void {
+    this.notified = true;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -106,6 +111,7 @@ export class DeliveryEngine {
   private async run(): Promise<void> {
     while (this.running) {
       let result: StepResult;
+      this.notified = false;
       try {
         result = await this.step();
       } catch (error) {
@@ -115,7 +121,7 @@ export class DeliveryEngine {
         await this.sleep(this.backoff.failed(false));
         continue;
       }
-      if ('delivered' in result) continue;
+      if ('delivered' in result || this.notified) continue;
       const waitMs = result.idleUntilMs === undefined ? undefined : Math.max(0, result.idleUntilMs - this.options.clock.now());
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -138,12 +144,17 @@ export class DeliveryEngine {
     if (!oldest) return { idleUntilMs: undefined };
     const dueMs = oldest.arrivalMs + intervalMs;
     if (this.pendingBytes < sizeBytes && this.options.clock.now() < dueMs) return { idleUntilMs: dueMs };
-    const batch = this.takeBatch(sizeBytes);
+    // The batch leaves `pending` only once it is checkpointed: a step that throws (processing,
+    // the checkpoint write) leaves it to be delivered again by the next step.
+    const batch = this.nextBatch(sizeBytes);
     await this.deliverBatch(batch, destination);
     const nextOrdinal = batch[batch.length - 1]!.ordinal + 1;
     await this.options.metadata.saveCheckpoint(this.options.name, { bufferOrdinal: nextOrdinal });
     this.checkpointOrdinal = nextOrdinal;
-    this.options.onDelivered?.(batch.reduce((sum, record) => sum + record.data.length, 0));
+    const bytes = batch.reduce((sum, record) => sum + record.data.length, 0);
+    this.pending.splice(0, batch.length);
+    this.pendingBytes -= bytes;
+    this.options.onDelivered?.({ records: batch.length, bytes, oldestArrivalMs: batch[0]!.arrivalMs });
     await this.options.log.deleteBelow(nextOrdinal);
     return { delivered: batch.length };
   }
@@ -160,22 +171,22 @@ export class DeliveryEngine {
     }
   }
 
-  /** The oldest records up to the size hint (at least one). */
-  private takeBatch(sizeBytes: number): StoredRecord[] {
+  /** The oldest records up to the size hint (at least one); they stay in `pending`. */
+  private nextBatch(sizeBytes: number): StoredRecord[] {
     let count = 0;
     let bytes = 0;
     while (count < this.pending.length && (count === 0 || bytes + this.pending[count]!.data.length <= sizeBytes)) {
       bytes += this.pending[count]!.data.length;
       count++;
     }
-    this.pendingBytes -= bytes;
-    return this.pending.splice(0, count);
+    return this.pending.slice(0, count);
   }
 
   private async deliverBatch(batch: StoredRecord[], destination: Destination): Promise<void> {
     const { clock } = this.options;
-    const input: DeliveryRecord[] = batch.map((record) => ({ arrivalMs: record.arrivalMs, data: record.data }));
-    const processed = destination.processing ? await processRecords(destination.processing, input, { clock, deliveryStreamName: this.options.name }) : { records: input, failed: [] };
+    const input: DeliveryRecord[] = batch.map((record) => ({ id: String(record.ordinal), arrivalMs: record.arrivalMs, data: record.data }));
+    if (destination.backupSource) await this.retry(() => destination.backupSource!(input));
+    const processed = destination.processing ? await processRecords(destination.processing, input, { ...this.options.processing, clock, deliveryStreamName: this.options.name }) : { records: input, failed: [] };
     if (processed.failed.length > 0) await this.retry(() => destination.writeErrors({ type: 'processing-failed', records: processed.failed }));
     if (processed.records.length === 0) return;
 

@@ -15,12 +15,15 @@ import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { DeliveryMetrics } from '../metrics.js';
 import { defaultShardLogOptions, ShardLog } from '../store/shard-log.js';
+import type { StreamStore } from '../store/streams.js';
 import { DeliveryEngine } from './delivery-stream.js';
 import type { Destination, DestinationSpec } from './destinations/destination.js';
 import { destinationSpecs } from './destinations/index.js';
 import { DeliveryMetadataStore, type DeliveryStreamMeta, type DeliveryStreamType } from './metadata.js';
-import { bucketOf, LocalFolderObjectStore, type ObjectStore } from './object-store.js';
+import { bucketOf, LocalFolderObjectStore, S3ApiObjectStore, type ObjectStore, type S3ApiSettings } from './object-store.js';
+import { KinesisStreamSource } from './sources/kinesis-stream.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -30,6 +33,10 @@ export interface DeliveryStreamsOptions {
   /** How long CREATING and DELETING last (the collector's --status-delay-ms). */
   statusDelayMs: number;
   logger: Logger;
+  /** With an S3 endpoint, buckets are reached through the S3 API instead of `<data-dir>/s3/`. */
+  s3?: S3ApiSettings;
+  /** The collector's streams, for KinesisStreamAsSource delivery streams. */
+  streamStore?: StreamStore;
   /** Undelivered bytes a stream may hold before puts fail with ServiceUnavailableException. */
   maxBacklogBytes?: number;
 }
@@ -46,6 +53,8 @@ interface StreamRuntime {
   meta: DeliveryStreamMeta;
   log: ShardLog;
   engine: DeliveryEngine;
+  /** KinesisStreamAsSource: the reader copying the stream into the buffer log. */
+  source?: KinesisStreamSource;
   /** The destination built for `builtForVersion`; rebuilt when the version changes. */
   destination?: Destination;
   builtForVersion?: number;
@@ -60,14 +69,15 @@ export interface PutResult {
 
 export class DeliveryStreams {
   private readonly streams = new Map<string, StreamRuntime>();
-  private readonly localObjects: LocalFolderObjectStore;
+  readonly metrics = new DeliveryMetrics();
+  private readonly objects: LocalFolderObjectStore | S3ApiObjectStore;
   private closed = false;
 
   private constructor(
     private readonly options: DeliveryStreamsOptions,
     private readonly metadata: DeliveryMetadataStore,
   ) {
-    this.localObjects = new LocalFolderObjectStore(join(options.dataDir, 's3'));
+    this.objects = options.s3 ? new S3ApiObjectStore(options.s3) : new LocalFolderObjectStore(join(options.dataDir, 's3'));
   }
 
   static async open(options: DeliveryStreamsOptions): Promise<DeliveryStreams> {
@@ -86,19 +96,26 @@ export class DeliveryStreams {
     return streams;
   }
 
-  /** Starts every stream's delivery engine. */
-  start(): void {
-    for (const runtime of this.streams.values()) runtime.engine.start();
+  /** Starts every stream's delivery engine (and stream reader). */
+  async start(): Promise<void> {
+    for (const runtime of this.streams.values()) await this.startRuntime(runtime);
+  }
+
+  private async startRuntime(runtime: StreamRuntime): Promise<void> {
+    runtime.engine.start();
+    await runtime.source?.start();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const runtime of this.streams.values()) {
       clearTimeout(runtime.timer);
+      await runtime.source?.stop();
       await runtime.engine.stop();
       await runtime.log.close();
     }
     await this.metadata.close();
+    if (this.objects instanceof S3ApiObjectStore) this.objects.close();
   }
 
   arn(name: string): string {
@@ -129,6 +146,11 @@ export class DeliveryStreams {
       .map((runtime) => runtime.meta)
       .filter((meta) => type === undefined || meta.type === type)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The stream store KinesisStreamAsSource reads, or undefined when the collector has none. */
+  get streamStore(): StreamStore | undefined {
+    return this.options.streamStore;
   }
 
   /** The engine, for tests and the benchmark. */
@@ -168,7 +190,7 @@ export class DeliveryStreams {
     this.afterDelay(runtime, async () => {
       runtime.meta.status = 'ACTIVE';
       await this.metadata.saveDeliveryStream(runtime.meta);
-      runtime.engine.start();
+      await this.startRuntime(runtime);
     });
     return meta;
   }
@@ -179,11 +201,13 @@ export class DeliveryStreams {
     await this.metadata.saveDeliveryStream(runtime.meta);
     clearTimeout(runtime.timer);
     this.afterDelay(runtime, async () => {
+      await runtime.source?.stop();
       await runtime.engine.stop();
       await runtime.log.close();
       await this.removeFiles(name);
       await this.metadata.deleteDeliveryStream(name);
       if (this.streams.get(name) === runtime) this.streams.delete(name);
+      this.metrics.forget(name);
     });
   }
 
@@ -193,6 +217,8 @@ export class DeliveryStreams {
     const next = change(structuredClone(runtime.meta));
     await this.metadata.saveDeliveryStream(next);
     runtime.meta = next;
+    // New buffering hints may make the waiting batch due now.
+    runtime.engine.notify();
     return next;
   }
 
@@ -210,6 +236,9 @@ export class DeliveryStreams {
     try {
       const ordinal = await runtime.log.append(records.map((data) => ({ partitionKey: '', data, encrypted: runtime.meta.encryption.status === 'ENABLED' })));
       runtime.engine.notify();
+      this.metrics.add(name, 'IncomingRecords', records.length);
+      this.metrics.add(name, 'IncomingBytes', bytes);
+      this.metrics.add(name, 'IncomingPutRequests', 1);
       return { ordinal, encrypted: runtime.meta.encryption.status === 'ENABLED' };
     } catch (error) {
       runtime.backlogBytes -= bytes;
@@ -229,6 +258,11 @@ export class DeliveryStreams {
       count++;
     }
     return count;
+  }
+
+  /** PutRecordBatch refused records past the backlog allowance. */
+  countThrottled(name: string, records: number): void {
+    if (records > 0) this.metrics.add(name, 'ThrottledRecords', records);
   }
 
   private reserveBacklog(runtime: StreamRuntime, bytes: number): void {
@@ -256,8 +290,35 @@ export class DeliveryStreams {
       clock: this.options.clock,
       logger: this.options.logger,
       destination: () => this.destinationOf(runtime),
-      onDelivered: (bytes) => (runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes)),
+      processing: { deliveryStreamArn: this.arn(meta.name), region: this.options.region, functionsDir: join(this.options.dataDir, 'functions') },
+      onDelivered: ({ records, bytes, oldestArrivalMs }) => {
+        runtime.backlogBytes = Math.max(0, runtime.backlogBytes - bytes);
+        const destination = destinationSpecs.get(runtime.meta.destination.kind)!.metricsName;
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Records`, records);
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Bytes`, bytes);
+        this.metrics.add(meta.name, `DeliveryTo${destination}.Success`, 1);
+        this.metrics.set(meta.name, `DeliveryTo${destination}.DataFreshness`, Math.max(0, Math.round((this.options.clock.now() - oldestArrivalMs) / 1000)));
+      },
     });
+    const source = meta.kinesisSource;
+    if (source) {
+      if (!this.options.streamStore) throw new Error(`delivery stream ${meta.name} reads a stream, but no stream store was given`);
+      runtime.source = new KinesisStreamSource({
+        deliveryStreamName: meta.name,
+        streamStore: this.options.streamStore,
+        streamArn: source.streamArn,
+        startingPosition: source.startingPosition,
+        deliveryStartMs: source.deliveryStartMs,
+        log,
+        metadata: this.metadata,
+        logger: this.options.logger,
+        onAppended: (bytes) => {
+          runtime.backlogBytes += bytes;
+          runtime.engine.notify();
+        },
+        backlogFull: () => runtime.backlogBytes >= (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES),
+      });
+    }
     // Records left from before a restart count against the backlog until delivered.
     runtime.backlogBytes = runtime.engine.backlogRecords > 0 ? await this.undeliveredBytes(log, runtime.engine.deliveredOrdinal) : 0;
     this.streams.set(meta.name, runtime);
@@ -282,7 +343,9 @@ export class DeliveryStreams {
       if (!spec) throw new Error(`delivery stream ${meta.name}: unknown destination kind ${meta.destination.kind}`);
       runtime.destination = spec.create(meta.destination.config, {
         streamName: meta.name,
+        deliveryStreamArn: this.arn(meta.name),
         versionId: meta.versionId,
+        schemaDir: join(this.options.dataDir, 'glue'),
         clock: this.options.clock,
         objectStoreFor: (bucketArn) => this.objectStoreFor(bucketArn),
       });
@@ -294,7 +357,7 @@ export class DeliveryStreams {
   private objectStoreFor(bucketArn: string): { store: ObjectStore; bucket: string } {
     const bucket = bucketOf(bucketArn);
     if (bucket === undefined) throw new Error(`not an S3 bucket ARN: ${bucketArn}`);
-    return { store: this.localObjects, bucket };
+    return { store: this.objects, bucket };
   }
 
   private async removeFiles(name: string): Promise<void> {

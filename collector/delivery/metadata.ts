@@ -7,7 +7,9 @@
  * description is one JSON value written in one put, so an UpdateDestination is all or nothing.
  * A checkpoint is written only after the destination durably has the data it covers.
  *
- * Keys: `delivery-stream!<name>` → DeliveryStreamMeta JSON · `checkpoint!<name>` → Checkpoint JSON.
+ * Keys: `delivery-stream!<name>` → DeliveryStreamMeta JSON · `checkpoint!<name>` → Checkpoint JSON ·
+ * `source!<name>` → SourceCheckpoint JSON (KinesisStreamAsSource: how far the stream was copied
+ * into the buffer log; written only after the buffer log synced what it covers).
  */
 import { Level } from 'level';
 
@@ -42,9 +44,12 @@ export interface DestinationMeta {
 export interface Checkpoint {
   /** Every buffer-log ordinal below this is delivered (or in the error output). */
   bufferOrdinal: number;
-  /** KinesisStreamAsSource: per shard, the last sequence number copied into the buffer log. */
-  shards?: Record<string, string | null>;
 }
+
+/** KinesisStreamAsSource: per shard id, the last sequence number copied, or SHARD_END once a closed shard is drained. */
+export type SourceCheckpoint = Record<string, string>;
+
+export const SHARD_END = 'SHARD_END';
 
 export class DeliveryMetadataStore {
   private constructor(private readonly db: Level<string, string>) {}
@@ -70,6 +75,7 @@ export class DeliveryMetadataStore {
       [
         { type: 'del', key: `delivery-stream!${name}` },
         { type: 'del', key: `checkpoint!${name}` },
+        { type: 'del', key: `source!${name}` },
       ],
       { sync: true },
     );
@@ -82,6 +88,15 @@ export class DeliveryMetadataStore {
 
   async saveCheckpoint(name: string, checkpoint: Checkpoint): Promise<void> {
     await this.db.put(`checkpoint!${name}`, JSON.stringify(checkpoint), { sync: true });
+  }
+
+  async loadSourceCheckpoint(name: string): Promise<SourceCheckpoint> {
+    const value = await this.db.get(`source!${name}`);
+    return value === undefined ? {} : (JSON.parse(value) as SourceCheckpoint);
+  }
+
+  async saveSourceCheckpoint(name: string, checkpoint: SourceCheckpoint): Promise<void> {
+    await this.db.put(`source!${name}`, JSON.stringify(checkpoint), { sync: true });
   }
 
   async close(): Promise<void> {

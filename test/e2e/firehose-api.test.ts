@@ -19,6 +19,8 @@ import {
   UntagDeliveryStreamCommand,
   UpdateDestinationCommand,
 } from '@aws-sdk/client-firehose';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { firehoseClient, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
@@ -201,5 +203,56 @@ describe('Firehose control plane', () => {
       return !DeliveryStreamNames!.includes('p-3');
     });
     expect((await errorOf(client.send(new PutRecordCommand({ DeliveryStreamName: 'p-3', Record: { Data: Buffer.from('x') } })))).name).toBe('ResourceNotFoundException');
+  });
+});
+
+describe('Firehose access policies', () => {
+  const adminKey = { accessKeyId: 'AKIARIFFLEADMIN00001', secretAccessKey: 'admin-secret' };
+  const deviceKey = { accessKeyId: 'AKIARIFFLEDEVICE0001', secretAccessKey: 'device-secret' };
+  let secured: CollectorProcess;
+  let securedDir: { path: string; remove: () => Promise<void> };
+  let admin: FirehoseClient;
+  let device: FirehoseClient;
+
+  beforeAll(async () => {
+    securedDir = await makeTempDir('riffle-e2e-firehose-auth-');
+    const configFile = join(securedDir.path, 'collector.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        accessKeys: [
+          { ...adminKey, name: 'admin' },
+          { ...deviceKey, name: 'device', policy: { actions: ['firehose:PutRecord*'], resources: ['arn:aws:firehose:*:*:deliverystream/device-*'] } },
+        ],
+      }),
+    );
+    secured = await startCollector(join(securedDir.path, 'data'), ['--config', configFile]);
+    admin = firehoseClient(secured.endpoint, { credentials: adminKey });
+    device = firehoseClient(secured.endpoint, { credentials: deviceKey, maxAttempts: 1 });
+    for (const name of ['device-1', 'other']) {
+      await admin.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: name, ExtendedS3DestinationConfiguration: s3Config }));
+      await waitForDeliveryStreamStatus(admin, name);
+    }
+  });
+
+  afterAll(async () => {
+    admin?.destroy();
+    device?.destroy();
+    await secured?.stop();
+    await securedDir?.remove();
+  });
+
+  it('allows the actions and delivery streams a policy lists as firehose:<Op> on the stream ARN, and nothing else', async () => {
+    const put = await device.send(new PutRecordCommand({ DeliveryStreamName: 'device-1', Record: { Data: Buffer.from('ok') } }));
+    expect(put.RecordId).toBeTruthy();
+    const batch = await device.send(new PutRecordBatchCommand({ DeliveryStreamName: 'device-1', Records: [{ Data: Buffer.from('ok') }] }));
+    expect(batch.FailedPutCount).toBe(0);
+    const otherStream = await errorOf(device.send(new PutRecordCommand({ DeliveryStreamName: 'other', Record: { Data: Buffer.from('x') } })));
+    expect(otherStream.name).toBe('AccessDeniedException');
+    expect(otherStream.message).toContain('firehose:PutRecord on resource: arn:aws:firehose:us-east-1:000000000000:deliverystream/other');
+    const control = await errorOf(device.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'device-1' })));
+    expect(control.name).toBe('AccessDeniedException');
+    const list = await errorOf(device.send(new ListDeliveryStreamsCommand({})));
+    expect(list.name).toBe('AccessDeniedException');
   });
 });

@@ -29,9 +29,13 @@ export async function waitForDeliveryStreamStatus(client: FirehoseClient, name: 
 export interface LocalObject {
   key: string;
   body: Buffer;
+  writtenMs: number;
 }
 
-/** Every object of a local bucket, keys with `/`, sorted by key; temp files (dot-prefixed) are not objects. */
+/**
+ * Every object of a local bucket, keys with `/`, in the order they were written (names end in a
+ * random UUID, so key order is not delivery order); temp files (dot-prefixed) are not objects.
+ */
 export async function listLocalObjects(dataDir: string, bucket: string): Promise<LocalObject[]> {
   const root = join(dataDir, 's3', bucket);
   if (!existsSync(root)) return [];
@@ -40,9 +44,11 @@ export async function listLocalObjects(dataDir: string, bucket: string): Promise
     for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (!entry.name.startsWith('.')) objects.push({ key: relative(root, path).split(sep).join('/'), body: await fsp.readFile(path) });
+      else if (!entry.name.startsWith('.')) {
+        objects.push({ key: relative(root, path).split(sep).join('/'), body: await fsp.readFile(path), writtenMs: (await fsp.stat(path)).mtimeMs });
+      }
     }
   };
   await walk(root);
-  return objects.sort((a, b) => (a.key < b.key ? -1 : 1));
+  return objects.sort((a, b) => a.writtenMs - b.writtenMs);
 }

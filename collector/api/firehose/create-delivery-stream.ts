@@ -1,4 +1,5 @@
-import { AwsError } from '../../../shared/errors.js';
+import { AwsError, isAwsError } from '../../../shared/errors.js';
+import type { DeliveryStreams } from '../../delivery/delivery-streams.js';
 import { configurationMembers } from '../../delivery/destinations/index.js';
 import type { DeliveryStreamType } from '../../delivery/metadata.js';
 import { deliveryStreamResource, type FirehoseOperation } from './operation.js';
@@ -15,27 +16,51 @@ export interface CreateDeliveryStreamInput {
 
 /** Destination members of CreateDeliveryStreamInput that Riffle does not deliver to yet. */
 const unsupportedDestinations = [
-  'RedshiftDestinationConfiguration',
-  'ElasticsearchDestinationConfiguration',
-  'AmazonopensearchserviceDestinationConfiguration',
-  'SplunkDestinationConfiguration',
-  'HttpEndpointDestinationConfiguration',
   'AmazonOpenSearchServerlessDestinationConfiguration',
   'SnowflakeDestinationConfiguration',
   'IcebergDestinationConfiguration',
 ];
+
+/**
+ * The Riffle stream a KinesisStreamAsSource delivery stream reads. AWS reads from the moment the
+ * delivery stream is created (LATEST) and its API has no member to choose; in Riffle the tag
+ * `riffle:starting-position` = `TRIM_HORIZON` starts at the oldest record instead — a tag,
+ * because every client (SDKs, CLI) can send one unchanged.
+ */
+export const STARTING_POSITION_TAG = 'riffle:starting-position';
+
+function checkSourceStream(deliveryStreams: DeliveryStreams, source: { KinesisStreamARN: string; RoleARN: string }, tags: WireTag[]) {
+  const requested = tags.find((tag) => tag.Key === STARTING_POSITION_TAG)?.Value ?? 'LATEST';
+  if (requested !== 'LATEST' && requested !== 'TRIM_HORIZON') {
+    throw new AwsError('InvalidArgumentException', `Tag ${STARTING_POSITION_TAG} must be LATEST or TRIM_HORIZON, not ${requested}.`);
+  }
+  const store = deliveryStreams.streamStore;
+  try {
+    if (!store) throw new AwsError('ResourceNotFoundException', 'no streams');
+    store.nameOf({ streamArn: source.KinesisStreamARN });
+  } catch (error) {
+    if (!isAwsError(error)) throw error;
+    throw new AwsError('InvalidArgumentException', `Stream ${source.KinesisStreamARN} cannot be used as a source: ${error.message}`);
+  }
+  return { streamArn: source.KinesisStreamARN, roleArn: source.RoleARN, startingPosition: requested, deliveryStartMs: deliveryStreams.now() } as const;
+}
 
 export const createDeliveryStream: FirehoseOperation<CreateDeliveryStreamInput> = {
   name: 'CreateDeliveryStream',
   resource: deliveryStreamResource,
   async handle(input, { deliveryStreams }) {
     const type = input.DeliveryStreamType ?? 'DirectPut';
-    if (type !== 'DirectPut') {
-      throw new AwsError('InvalidArgumentException', `DeliveryStreamType ${type} is not supported by Riffle yet; use DirectPut.`);
+    if (type !== 'DirectPut' && type !== 'KinesisStreamAsSource') {
+      throw new AwsError('InvalidArgumentException', `DeliveryStreamType ${type} is not supported by Riffle yet; use DirectPut or KinesisStreamAsSource.`);
     }
-    if (input.KinesisStreamSourceConfiguration) {
-      throw new AwsError('InvalidArgumentException', 'KinesisStreamSourceConfiguration is only valid with DeliveryStreamType KinesisStreamAsSource.');
+    const source = input.KinesisStreamSourceConfiguration;
+    if ((type === 'KinesisStreamAsSource') !== (source !== undefined)) {
+      throw new AwsError('InvalidArgumentException', 'KinesisStreamSourceConfiguration is required with, and only valid with, DeliveryStreamType KinesisStreamAsSource.');
     }
+    if (source && input.DeliveryStreamEncryptionConfigurationInput) {
+      throw new AwsError('InvalidArgumentException', 'Server-side encryption is not supported for a delivery stream of type KinesisStreamAsSource.');
+    }
+    const kinesisSource = source ? checkSourceStream(deliveryStreams, source, input.Tags ?? []) : undefined;
     const given = Object.keys(input).filter((member) => configurationMembers.has(member) || unsupportedDestinations.includes(member));
     if (given.length !== 1) {
       throw new AwsError('InvalidArgumentException', 'Exactly one destination configuration must be specified.');
@@ -50,6 +75,7 @@ export const createDeliveryStream: FirehoseOperation<CreateDeliveryStreamInput> 
       name: input.DeliveryStreamName,
       type,
       destination: { spec, config: input[member] as Record<string, unknown> },
+      ...(kinesisSource ? { kinesisSource } : {}),
       tags: tags.map((tag) => ({ Key: tag.Key, ...(tag.Value !== undefined ? { Value: tag.Value } : {}) })),
       ...(encryptionInput
         ? { encryption: { status: 'ENABLED' as const, keyType: encryptionInput.KeyType, ...(encryptionInput.KeyARN ? { keyArn: encryptionInput.KeyARN } : {}) } }

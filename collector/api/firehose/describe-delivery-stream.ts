@@ -50,5 +50,5 @@ export const describeDeliveryStream: FirehoseOperation<DescribeDeliveryStreamInp
 function describeDestination(meta: DeliveryStreamMeta): Record<string, unknown> {
   const spec = destinationSpecs.get(meta.destination.kind)!;
   const { config } = meta.destination;
-  return { DestinationId: meta.destination.id, [spec.descriptionMember]: config, ...(spec.describeExtras?.(config) ?? {}) };
+  return { DestinationId: meta.destination.id, [spec.descriptionMember]: spec.describe?.(config) ?? config, ...(spec.describeExtras?.(config) ?? {}) };
 }

@@ -28,6 +28,7 @@ export const putRecordBatch: FirehoseOperation<PutRecordBatchInput> = {
       encrypted = put.encrypted;
       results = input.Records.slice(0, accepted).map((_, index) => ({ RecordId: recordIdOf(meta.createdMs, put.ordinal + index) }));
     }
+    deliveryStreams.countThrottled(meta.name, input.Records.length - accepted);
     for (let index = accepted; index < input.Records.length; index++) {
       results.push({ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' });
     }

@@ -102,7 +102,7 @@ function resolveShape(botocore: BotocoreModel, name: string, resolving: readonly
       return {
         type: 'string',
         ...limits(min, max),
-        ...(source.pattern !== undefined ? { pattern: source.pattern } : {}),
+        ...(source.pattern !== undefined ? { pattern: riffleStringPatterns[`${botocore.metadata.uid}#${name}`] ?? source.pattern } : {}),
         ...(source.enum ? { enum: awsEnumOrder([...source.enum, ...(riffleEnumExtensions[`${botocore.metadata.uid}#${name}`] ?? [])]) } : {}),
       };
     case 'blob':
@@ -125,6 +125,15 @@ function resolveShape(botocore: BotocoreModel, name: string, resolving: readonly
  */
 const riffleEnumExtensions: Record<string, readonly string[]> = {
   'firehose-2015-08-04#CompressionFormat': ['ZSTD'],
+};
+
+/**
+ * Patterns Riffle relaxes, keyed `<model uid>#<shape>`: a Redshift destination's ClusterJDBCURL
+ * may name any PostgreSQL host (AWS demands a `*.redshift.*` host name), since plain PostgreSQL
+ * speaks the protocol Riffle loads with.
+ */
+const riffleStringPatterns: Record<string, string> = {
+  'firehose-2015-08-04#ClusterJDBCURL': 'jdbc:(redshift|postgresql)://[A-Za-z0-9.-]+:\\d{1,5}/[a-zA-Z0-9_$-]+',
 };
 
 function expectReference(reference: BotocoreReference | undefined, shape: string, field: string): BotocoreReference {

@@ -5,12 +5,15 @@
  * writes failed records to its error output (an S3 bucket).
  */
 import type { Clock } from '../../../shared/clock.js';
+import type { DeliveryMetricDestination } from '../../metrics.js';
 import type { Buffering } from '../buffering.js';
 import type { ErrorBatch } from '../error-records.js';
 import type { ErrorOutputType } from '../object-key.js';
 import type { ObjectStore } from '../object-store.js';
 
 export interface DeliveryRecord {
+  /** Stable across retries and restarts: the buffer ordinal, `.n` for the n-th record split out of it. */
+  id: string;
   arrivalMs: number;
   data: Buffer;
   /** From MetadataExtraction (dynamic partitioning). */
@@ -41,6 +44,8 @@ export interface Destination {
   readonly deliveryErrorType: ErrorOutputType;
   deliver(records: readonly DeliveryRecord[]): Promise<void>;
   writeErrors(batch: ErrorBatch): Promise<void>;
+  /** S3BackupMode Enabled: the batch's source records, before processing, to the backup bucket. */
+  backupSource?(records: readonly DeliveryRecord[]): Promise<void>;
 }
 
 export interface ProcessingConfiguration {
@@ -50,8 +55,11 @@ export interface ProcessingConfiguration {
 
 export interface DestinationContext {
   streamName: string;
+  deliveryStreamArn: string;
   versionId: number;
   clock: Clock;
+  /** Where DataFormatConversion finds table schemas (Glue's role): `<data-dir>/glue/`. */
+  schemaDir: string;
   /** The object store and bucket name behind a bucket ARN. */
   objectStoreFor(bucketArn: string): { store: ObjectStore; bucket: string };
 }
@@ -59,6 +67,8 @@ export interface DestinationContext {
 export interface DestinationSpec {
   /** Registry key, stored in the metadata, e.g. `ExtendedS3`. */
   kind: string;
+  /** The `DeliveryTo<…>` part of its CloudWatch metric names. */
+  metricsName: DeliveryMetricDestination;
   /** The CreateDeliveryStream member that selects it, e.g. `ExtendedS3DestinationConfiguration`. */
   configurationMember: string;
   /** UpdateDestination's member for it, e.g. `ExtendedS3DestinationUpdate`. */
@@ -69,6 +79,8 @@ export interface DestinationSpec {
   normalize(config: Record<string, unknown>): Record<string, unknown>;
   /** UpdateDestination: the members given replace the current ones; nested structures merge. */
   merge(current: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown>;
+  /** The Describe view of a configuration when it differs from the stored one (e.g. secrets left out). */
+  describe?(config: Record<string, unknown>): Record<string, unknown>;
   /** Extra Describe members derived from the configuration (e.g. the legacy S3DestinationDescription). */
   describeExtras?(config: Record<string, unknown>): Record<string, unknown>;
   create(config: Record<string, unknown>, context: DestinationContext): Destination;
@@ -86,4 +98,21 @@ export function mergeConfiguration(current: Record<string, unknown>, update: Rec
 
 function isStructure(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof Date);
+}
+
+/**
+ * UpdateDestination for destinations with a nested S3 bucket configuration: the update member
+ * (`S3Update`, or ExtendedS3's `S3BackupUpdate`) merges into its configuration member
+ * (`S3Configuration`, `S3BackupConfiguration`); the other members merge as usual.
+ */
+export function mergeWithS3Update(
+  current: Record<string, unknown>,
+  update: Record<string, unknown>,
+  updateMember = 'S3Update',
+  configurationMember = 'S3Configuration',
+): Record<string, unknown> {
+  const { [updateMember]: nested, ...rest } = update as Record<string, Record<string, unknown> | undefined>;
+  const merged = mergeConfiguration(current, rest);
+  if (nested) merged[configurationMember] = mergeConfiguration((current[configurationMember] as Record<string, unknown> | undefined) ?? {}, nested);
+  return merged;
 }

@@ -9,21 +9,23 @@
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, s3BufferingLimits, type WireBufferingHints } from '../buffering.js';
 import { compress, compressionExtensions, type CompressionFormat } from '../compression.js';
-import { encodeErrorRecords, type ErrorBatch } from '../error-records.js';
+import { encodeErrorRecords, type ErrorBatch, type FailedRecord } from '../error-records.js';
 import {
   checkObjectKey,
   checkPrefixes,
   evaluateDataPrefix,
   evaluateErrorPrefix,
   isSupportedTimeZone,
+  MissingPartitionKeyError,
   objectSuffix,
   parsePrefix,
   type ParsedPrefix,
 } from '../object-key.js';
+import { checkDataFormatConversion, ParquetConverter, type DataFormatConversionConfiguration } from '../format-conversion.js';
 import { bucketOf } from '../object-store.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
-  mergeConfiguration,
+  mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
   type DestinationContext,
@@ -42,8 +44,21 @@ interface ExtendedS3Configuration {
   CustomTimeZone?: string;
   ProcessingConfiguration?: ProcessingConfiguration;
   DynamicPartitioningConfiguration?: { Enabled?: boolean; RetryOptions?: { DurationInSeconds?: number } };
-  DataFormatConversionConfiguration?: { Enabled?: boolean };
+  DataFormatConversionConfiguration?: DataFormatConversionConfiguration;
   S3BackupMode?: 'Disabled' | 'Enabled';
+  /** Where S3BackupMode Enabled keeps the source records (before processing). */
+  S3BackupConfiguration?: Record<string, unknown>;
+}
+
+const PARQUET_EXTENSION = '.parquet';
+
+// Dynamic partitioning quota: 500 active partitions per delivery stream (Firehose quotas).
+const MAX_ACTIVE_PARTITIONS = 500;
+
+class PartitionLimitError extends Error {
+  constructor() {
+    super(`More than ${MAX_ACTIVE_PARTITIONS} active partitions in one buffer.`);
+  }
 }
 
 // AWS: a delivery stream writing to S3 retries for up to 24 hours; Riffle keeps retrying (never drops acknowledged data).
@@ -63,10 +78,11 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
   if (config.CustomTimeZone !== undefined && !isSupportedTimeZone(config.CustomTimeZone)) {
     throw new AwsError('InvalidArgumentException', `CustomTimeZone ${config.CustomTimeZone} is not supported.`);
   }
-  if (config.DataFormatConversionConfiguration?.Enabled === true) {
-    throw new AwsError('InvalidArgumentException', 'DataFormatConversionConfiguration is not supported by Riffle yet.');
-  }
+  checkDataFormatConversion(config.DataFormatConversionConfiguration, config.CompressionFormat ?? 'UNCOMPRESSED');
   checkProcessingConfiguration(config.ProcessingConfiguration);
+  if (config.S3BackupMode === 'Enabled' && !config.S3BackupConfiguration) {
+    throw new AwsError('InvalidArgumentException', 'S3BackupConfiguration is required when S3BackupMode is Enabled.');
+  }
   if (config.FileExtension !== undefined && config.FileExtension !== '' && !config.FileExtension.startsWith('.')) {
     throw new AwsError('InvalidArgumentException', 'FileExtension must start with a period (.).');
   }
@@ -76,6 +92,7 @@ function normalizeExtendedS3(raw: Record<string, unknown>): Record<string, unkno
     CompressionFormat: config.CompressionFormat ?? 'UNCOMPRESSED',
     EncryptionConfiguration: (raw.EncryptionConfiguration as object | undefined) ?? { NoEncryptionConfig: 'NoEncryption' },
     S3BackupMode: config.S3BackupMode ?? 'Disabled',
+    ...(config.S3BackupConfiguration ? { S3BackupConfiguration: normalizeExtendedS3(config.S3BackupConfiguration) } : {}),
   };
 }
 
@@ -87,6 +104,8 @@ export class ExtendedS3Destination implements Destination {
   private readonly prefix: ParsedPrefix;
   private readonly errorPrefix: ParsedPrefix | undefined;
   private readonly timeZone: string;
+  private readonly converter: ParquetConverter | undefined;
+  private readonly sourceBackup: ExtendedS3Destination | undefined;
 
   constructor(
     private readonly config: ExtendedS3Configuration,
@@ -97,7 +116,16 @@ export class ExtendedS3Destination implements Destination {
     this.prefix = parsePrefix(config.Prefix ?? '', 'Prefix');
     this.errorPrefix = config.ErrorOutputPrefix === undefined ? undefined : parsePrefix(config.ErrorOutputPrefix, 'ErrorOutputPrefix');
     this.timeZone = config.CustomTimeZone ?? 'UTC';
+    const conversion = config.DataFormatConversionConfiguration;
+    this.converter = conversion && conversion.Enabled !== false ? new ParquetConverter(conversion, context.schemaDir) : undefined;
+    this.sourceBackup =
+      config.S3BackupMode === 'Enabled' && config.S3BackupConfiguration
+        ? new ExtendedS3Destination(config.S3BackupConfiguration as unknown as ExtendedS3Configuration, context)
+        : undefined;
+    if (this.sourceBackup) this.backupSource = (records) => this.sourceBackup!.deliver(records);
   }
+
+  backupSource?: (records: readonly DeliveryRecord[]) => Promise<void>;
 
   async deliver(records: readonly DeliveryRecord[]): Promise<void> {
     // Dynamic partitioning: one object per set of partition keys, in first-seen order; the
@@ -109,17 +137,43 @@ export class ExtendedS3Destination implements Destination {
       if (group) group.push(record);
       else groups.set(partition, [record]);
     }
+    const failed: FailedRecord[] = [];
+    let partitions = 0;
     for (const group of groups.values()) {
       const first = group[0]!;
       const oldestMs = group.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
-      const prefix = evaluateDataPrefix(this.prefix, {
-        timestampMs: oldestMs,
-        timeZone: this.timeZone,
-        ...(first.partitionKeysFromQuery ? { partitionKeysFromQuery: first.partitionKeysFromQuery } : {}),
-        ...(first.partitionKeysFromLambda ? { partitionKeysFromLambda: first.partitionKeysFromLambda } : {}),
-      });
-      await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
+      let prefix: string;
+      try {
+        if (++partitions > MAX_ACTIVE_PARTITIONS) throw new PartitionLimitError();
+        prefix = evaluateDataPrefix(this.prefix, {
+          timestampMs: oldestMs,
+          timeZone: this.timeZone,
+          ...(first.partitionKeysFromQuery ? { partitionKeysFromQuery: first.partitionKeysFromQuery } : {}),
+          ...(first.partitionKeysFromLambda ? { partitionKeysFromLambda: first.partitionKeysFromLambda } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof MissingPartitionKeyError || error instanceof PartitionLimitError)) throw error;
+        // A record that cannot be placed must not block the stream: it goes to the error output.
+        const code = error instanceof PartitionLimitError ? 'DynamicPartitioning.ActivePartitionsLimitExceeded' : 'DynamicPartitioning.PartitionKeyMissing';
+        const now = this.context.clock.now();
+        for (const record of group) {
+          failed.push({ arrivalMs: record.arrivalMs, data: record.data, errorCode: code, errorMessage: error.message, attemptsMade: 1, attemptEndingMs: now });
+        }
+        continue;
+      }
+      if (this.converter) {
+        const converted = await this.converter.convert(group);
+        if (converted.body) await this.putObject(prefix, oldestMs, converted.body, 'UNCOMPRESSED', PARQUET_EXTENSION);
+        const now = this.context.clock.now();
+        const unconverted = converted.failed.map(({ record, reason }) => ({
+          arrivalMs: record.arrivalMs, data: record.data, errorCode: 'DataFormatConversion.MalformedData', errorMessage: reason, attemptsMade: 1, attemptEndingMs: now,
+        }));
+        if (unconverted.length > 0) await this.writeErrors({ type: 'format-conversion-failed', records: unconverted });
+      } else {
+        await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);
+      }
     }
+    if (failed.length > 0) await this.writeErrors({ type: 'processing-failed', records: failed });
   }
 
   async writeErrors(batch: ErrorBatch): Promise<void> {
@@ -129,8 +183,8 @@ export class ExtendedS3Destination implements Destination {
     await this.putObject(prefix, oldestMs, encodeErrorRecords(batch.records), 'UNCOMPRESSED');
   }
 
-  private async putObject(prefix: string, oldestMs: number, body: Buffer, format: CompressionFormat): Promise<void> {
-    const extension = this.config.FileExtension ?? compressionExtensions[format];
+  private async putObject(prefix: string, oldestMs: number, body: Buffer, format: CompressionFormat, defaultExtension = compressionExtensions[format]): Promise<void> {
+    const extension = this.config.FileExtension ?? defaultExtension;
     const name = objectSuffix(this.context.streamName, this.context.versionId, oldestMs, this.timeZone, extension);
     const key = prefix + name;
     checkObjectKey(key);
@@ -142,11 +196,16 @@ export class ExtendedS3Destination implements Destination {
 
 export const extendedS3Destination: DestinationSpec = {
   kind: 'ExtendedS3',
+  metricsName: 'S3',
   configurationMember: 'ExtendedS3DestinationConfiguration',
   updateMember: 'ExtendedS3DestinationUpdate',
   descriptionMember: 'ExtendedS3DestinationDescription',
   normalize: normalizeExtendedS3,
-  merge: (current, update) => normalizeExtendedS3(mergeConfiguration(current, update)),
+  merge: (current, update) => normalizeExtendedS3(mergeWithS3Update(current, update, 'S3BackupUpdate', 'S3BackupConfiguration')),
+  describe(config) {
+    const { S3BackupConfiguration, ...rest } = config;
+    return { ...rest, ...(S3BackupConfiguration ? { S3BackupDescription: S3BackupConfiguration } : {}) };
+  },
   describeExtras(config) {
     // AWS also shows every ExtendedS3 destination through the legacy S3 view.
     const { RoleARN, BucketARN, Prefix, ErrorOutputPrefix, BufferingHints, CompressionFormat, EncryptionConfiguration, CloudWatchLoggingOptions } = config;

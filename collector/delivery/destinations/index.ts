@@ -1,8 +1,19 @@
 /** Every destination a delivery stream can have, by its registry key and by its API member names. */
 import type { DestinationSpec } from './destination.js';
 import { extendedS3Destination } from './extended-s3.js';
+import { httpEndpointDestination } from './http-endpoint.js';
+import { elasticsearchDestination, opensearchDestination } from './opensearch.js';
+import { redshiftDestination } from './redshift.js';
+import { splunkDestination } from './splunk.js';
 
-const specs: DestinationSpec[] = [extendedS3Destination];
+const specs: DestinationSpec[] = [
+  extendedS3Destination,
+  httpEndpointDestination,
+  redshiftDestination,
+  opensearchDestination,
+  elasticsearchDestination,
+  splunkDestination,
+];
 
 export const destinationSpecs: ReadonlyMap<string, DestinationSpec> = new Map(specs.map((spec) => [spec.kind, spec]));
 

@@ -14,6 +14,8 @@ import type { DeliveryRecord, ProcessingConfiguration } from '../destinations/de
 import type { FailedRecord } from '../error-records.js';
 import { appendDelimiterProcessor } from './append-delimiter.js';
 import { decompressionProcessor } from './decompression.js';
+import { lambdaProcessor } from './lambda.js';
+import { metadataExtractionProcessor } from './metadata-extraction.js';
 import { recordDeAggregationProcessor } from './record-deaggregation.js';
 
 /** A record on its way through the processors; `original` is what the error output shows. */
@@ -29,6 +31,10 @@ export interface ProcessingResult {
 export interface ProcessingContext {
   clock: Clock;
   deliveryStreamName: string;
+  deliveryStreamArn: string;
+  region: string;
+  /** Where `arn:aws:lambda:…:function:<name>` modules live: `<data-dir>/functions/`. */
+  functionsDir: string;
 }
 
 export interface Processor {
@@ -46,7 +52,7 @@ export interface ProcessorSpec {
   create(parameters: ProcessorParameters): Processor;
 }
 
-const specs: ProcessorSpec[] = [decompressionProcessor, recordDeAggregationProcessor, appendDelimiterProcessor];
+const specs: ProcessorSpec[] = [decompressionProcessor, recordDeAggregationProcessor, lambdaProcessor, metadataExtractionProcessor, appendDelimiterProcessor];
 
 export const processorSpecs: ReadonlyMap<string, ProcessorSpec> = new Map(specs.map((spec) => [spec.type, spec]));
 

@@ -35,7 +35,7 @@ export const recordDeAggregationProcessor: ProcessorSpec = {
             failed.push(processingFailure(record, 'RecordDeAggregation.InvalidRecord', `The record is not valid ${type} data.`, context));
             continue;
           }
-          for (const data of parts) out.push({ ...record, data });
+          parts.forEach((data, index) => out.push({ ...record, id: parts.length > 1 ? `${record.id}.${index}` : record.id, data }));
         }
         return { records: out, failed };
       },
