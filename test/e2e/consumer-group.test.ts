@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsumerApi, type WireLease } from '../../consumer/api-client.js';
+import { ConsumerApi, type WireLease } from '../../shared/consumer/api-client.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { LEASE_START, readProcessed, startWorkerProcess, type WorkerProcess } from '../helpers/consumer-worker-process.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';

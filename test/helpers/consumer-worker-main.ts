@@ -1,6 +1,6 @@
 /** The process behind consumer-worker-process.ts: one ConsumerWorker with a recording processor. */
 import { appendFileSync } from 'node:fs';
-import { ConsumerWorker } from '../../consumer/index.js';
+import { ConsumerWorker } from '../../shared/consumer/index.js';
 import { LEASE_START, type WorkerProcessConfig } from './consumer-worker-process.js';
 
 const config = JSON.parse(process.argv[2]!) as WorkerProcessConfig;

@@ -3,7 +3,7 @@
  * support up to five read transactions per second"), and one call per poll interval once caught up.
  */
 import { ConsumerApiError, type ConsumerApi } from './api-client.js';
-import { sleepUnlessAborted as sleep } from '../shared/clock.js';
+import { sleepUnlessAborted as sleep } from '../clock.js';
 import type { RecordSource, ResumePoint, ShardBatch } from './record-source.js';
 
 /** 5 GetRecords calls per second per shard → at least 200 ms between calls. */

@@ -1,5 +1,5 @@
 /** Records as a processor sees them: Kinesis records with KPL aggregates opened (shared/kpl-aggregation.ts). */
-import { deaggregate } from '../shared/kpl-aggregation.js';
+import { deaggregate } from '../kpl-aggregation.js';
 import type { WireRecord } from './api-client.js';
 
 export interface ConsumerRecord {

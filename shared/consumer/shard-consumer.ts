@@ -8,12 +8,12 @@
  * - A batch is delivered once processRecords returned; graceful shutdown checkpoints the last
  *   delivered record, the end of a shard checkpoints SHARD_END — so a successor never skips a record.
  */
-import { Backoff } from '../shared/backoff.js';
+import { Backoff } from '../backoff.js';
 import { ConsumerApiError } from './api-client.js';
 import { LeaseLostError, SHARD_END, type HeldLease } from './held-lease.js';
 import { MIN_GET_RECORDS_SPACING_MS } from './polling-source.js';
 import type { Checkpointer, RecordProcessor } from './processor.js';
-import { sleepUnlessAborted as sleep } from '../shared/clock.js';
+import { sleepUnlessAborted as sleep } from '../clock.js';
 import type { RecordSource, ResumePoint } from './record-source.js';
 import { toConsumerRecords } from './records.js';
 

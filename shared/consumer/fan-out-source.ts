@@ -5,9 +5,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { jsonContentType } from '../shared/aws-wire.js';
-import { EventStreamDecoder, type EventMessage } from '../shared/event-stream.js';
-import { signRequest } from '../shared/sigv4.js';
+import { jsonContentType } from '../aws-wire.js';
+import { EventStreamDecoder, type EventMessage } from '../event-stream.js';
+import { signRequest } from '../sigv4.js';
 import { ConsumerApiError, type ConnectionOptions, type WireRecord } from './api-client.js';
 import type { RecordSource, ResumePoint, ShardBatch } from './record-source.js';
 

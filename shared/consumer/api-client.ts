@@ -4,8 +4,8 @@
  * collector/api/riffle-leases/). One AWS JSON 1.1 client (the agent's: SigV4, keep-alive,
  * timeouts), failures thrown as ConsumerApiError with the AWS `__type` as code.
  */
-import { AwsJsonClient } from '../agent/sinks/aws-client.js';
-import { systemClock } from '../shared/clock.js';
+import { AwsJsonClient } from '../../agent/sinks/aws-client.js';
+import { systemClock } from '../clock.js';
 
 export interface ConnectionOptions {
   /** The collector, e.g. `http://collector.lan:4567`. */
