@@ -40,8 +40,8 @@
  *   --profile DIR        run the agents under `--cpu-prof` into DIR and print their hot spots (BENCH_PROFILE);
  *                        the sampler costs CPU of its own, so idle CPU reads high under it
  *   --node-flags=…       node flags for the agents, space-separated, e.g. --node-flags="--max-semi-space-size=1"
- *                        (with `=`, as the value starts with a dash; BENCH_NODE_FLAGS; default none, as the
- *                        systemd unit runs it)
+ *                        (with `=`, as the value starts with a dash; BENCH_NODE_FLAGS; default: the flags
+ *                        of hardware/systemd/riffle-agent.service's ExecStart, as devices run it)
  *
  * Exits 1 when a line or message is lost, duplicated or altered, or a phase fails; missed
  * targets are FAIL rows but do not change the exit code.
@@ -53,14 +53,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { benchSettings } from './bench-options.js';
 import { crc32 } from 'node:zlib';
 import type { FlowStatus } from '../../agent/pipeline.js';
 import type { AgentStatus } from '../../agent/status.js';
-import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { projectRoot, startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords, streamMetric, waitForIncomingRecords } from './agent-delivery-watch.js';
 import { writeBenchLog, MIN_LINE_BYTES } from './agent-log-file.js';
+import { benchSettings } from './bench-options.js';
 import { MAX_MESSAGES_PER_PUBLISHER, publishLines, startMosquitto } from './agent-mosquitto.js';
 import { AnonymousMemoryPeak, residentMemory, startBenchAgent, type BenchAgent, type BenchAgentOptions } from './agent-process.js';
 import { reportAgentBench, type AgentBenchResult, type Delivery } from './agent-report.js';
@@ -107,6 +107,14 @@ const SUBSCRIBE_DEADLINE_MS = 15_000;
 /** The agent writes its status every 5 s (agent/main.ts): two of those and a margin. */
 const STATUS_TIMEOUT_MS = 12_000;
 
+/** The node flags the agent's systemd unit starts it with (ExecStart=/usr/bin/node FLAGS …/agent/main.js). */
+function systemdUnitNodeFlags(): string {
+  const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'riffle-agent.service'), 'utf8');
+  const execStart = /^ExecStart=\S*node((?: --\S+)*) \S+\/agent\/main\.js/m.exec(unit);
+  if (!execStart) throw new Error('hardware/systemd/riffle-agent.service: no ExecStart running node on agent/main.js');
+  return execStart[1]!.trim();
+}
+
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -145,7 +153,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     verify,
     phaseLimitMs: positive('phase-limit-s', 45) * 1000,
     ...(profile !== undefined ? { profileDir: resolve(profile) } : {}),
-    nodeFlags: (setting('node-flags') ?? '').split(' ').filter((flag) => flag !== ''),
+    nodeFlags: (setting('node-flags') ?? systemdUnitNodeFlags()).split(' ').filter((flag) => flag !== ''),
   };
 }
 
