@@ -40,7 +40,8 @@ export async function sendBatch(client: AwsJsonClient, operation: BatchOperation
       ? { kind: 'error', code: sinkErrorCodes.recordTooLarge, message: `record of ${sizes[i]} bytes; at most ${limits.maxRecordBytes}` }
       : operation.invalidRecord?.(record),
   );
-  const sendable = records.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
+  const sendable: number[] = [];
+  for (let i = 0; i < records.length; i++) if (outcomes[i] === undefined) sendable.push(i);
   if (sendable.length === 0) return outcomes as SendOutcome[];
 
   const fill = (outcome: SendOutcome) => {
