@@ -74,7 +74,8 @@ export async function zstdCompress(data: Buffer, level = 3): Promise<Buffer> {
       frames.push(compressFrame(wasm, data.subarray(offset, offset + frameInputBytes), level));
       offset += frameInputBytes;
     } while (offset < data.length);
-    return Buffer.concat(frames);
+    const only = frames.length === 1 ? frames[0]! : undefined; // a request body: no copy
+    return only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(frames);
   });
 }
 
