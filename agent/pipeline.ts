@@ -175,7 +175,7 @@ export class Flow {
   }
 
   private toQueued(batch: Batch): QueuedBatch {
-    if (!this.aggregator) return { records: batch.records.map((r) => sinkRecord({ data: r.data, partitionKey: r.partitionKey! })), acks: batch.acks };
+    if (!this.aggregator) return { records: batch.records.map((r) => ({ data: r.data, partitionKey: r.partitionKey! })), acks: batch.acks };
     // KPL aggregation: many small user records per Kinesis record, each at most 1 MiB.
     const records: SinkRecord[] = [];
     for (const record of batch.records) {

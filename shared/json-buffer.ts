@@ -224,7 +224,16 @@ export function encodeJson(value: unknown, toScalar: (value: unknown) => unknown
   const visit = (item: unknown): void => {
     if (Array.isArray(item) && item.length > WHOLE_ARRAY_ELEMENTS) {
       write('[');
-      for (let i = 0; i < item.length; i++) write((i > 0 ? ',' : '') + element(item[i]));
+      for (let start = 0; start < item.length; start += WHOLE_ARRAY_ELEMENTS) {
+        const slice = item.slice(start, start + WHOLE_ARRAY_ELEMENTS);
+        if (scalarStructures(slice)) {
+          // One JSON.stringify per slice (PutRecords' answer: 500 {SequenceNumber, ShardId}):
+          // half the time of writing each structure by hand.
+          write((start > 0 ? ',' : '') + JSON.stringify(slice).slice(1, -1));
+          continue;
+        }
+        for (let i = 0; i < slice.length; i++) write((start + i > 0 ? ',' : '') + element(slice[i]));
+      }
       write(']');
     } else if (isPlainStructure(item)) {
       write('{');
@@ -244,6 +253,24 @@ export function encodeJson(value: unknown, toScalar: (value: unknown) => unknown
   visit(value);
   pieces.push(Buffer.from(pending.join(''), 'utf8'));
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/**
+ * Whether every item is a structure of members that need no mapping (strings, numbers,
+ * booleans, null, undefined) with at most a piece's worth of string text between them, so
+ * JSON.stringify may write them all at once without building a large string.
+ */
+function scalarStructures(items: unknown[]): boolean {
+  let chars = 0;
+  for (const item of items) {
+    if (!isPlainStructure(item)) return false;
+    for (const key in item) {
+      const member = item[key];
+      if (typeof member === 'string') chars += member.length;
+      else if (typeof member !== 'number' && typeof member !== 'boolean' && member !== null && member !== undefined) return false;
+    }
+  }
+  return chars <= PIECE_CHARS;
 }
 
 function isPlainStructure(value: unknown): value is Record<string, unknown> {

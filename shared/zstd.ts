@@ -9,9 +9,10 @@
  *    zstd stream, RFC 8878 §3.1), small enough that source, destination and the compression
  *    context fit the heap at every level;
  *  - decompression first walks the frame and block headers in JavaScript, refusing frames whose
- *    window would not fit before the decoder tries to allocate it, then feeds the streaming
- *    decoder one block at a time, counting the output so `maxBytes` stops a zip bomb within
- *    one block (128 KiB) of the limit;
+ *    window would not fit before the decoder tries to allocate it. A single frame that declares
+ *    a content size within `maxBytes` (and small enough for the heap) is decoded in one call into
+ *    a buffer of that size; anything else feeds the streaming decoder one block at a time,
+ *    counting the output so `maxBytes` stops a zip bomb within one block (128 KiB) of the limit;
  *  - each call runs synchronously once the module is ready, so two calls never hold decoder
  *    state in the heap at the same time;
  *  - an instance that aborts anyway is dropped and a fresh one is made on the next call.
@@ -57,6 +58,12 @@ const maxFrameInputBytesAboveLevel9 = 512 * 1024;
  */
 export const maxWindowBytes = 8 * 1024 * 1024;
 
+/**
+ * Largest frame content decompressed in one call (see decompressFrame): source, destination and
+ * the decoder context must fit the ~11 MiB heap together; the frames we write hold at most 1 MiB.
+ */
+const maxOneShotBytes = 2 * 1024 * 1024;
+
 export async function zstdCompress(data: Buffer, level = 3): Promise<Buffer> {
   if (!Number.isInteger(level) || level < 1 || level > 22) throw new RangeError(`zstd level must be an integer 1..22, got ${level}`);
   const frameInputBytes = level <= 9 ? maxFrameInputBytes : maxFrameInputBytesAboveLevel9;
@@ -67,7 +74,8 @@ export async function zstdCompress(data: Buffer, level = 3): Promise<Buffer> {
       frames.push(compressFrame(wasm, data.subarray(offset, offset + frameInputBytes), level));
       offset += frameInputBytes;
     } while (offset < data.length);
-    return Buffer.concat(frames);
+    const only = frames.length === 1 ? frames[0]! : undefined; // a request body: no copy
+    return only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(frames);
   });
 }
 
@@ -76,8 +84,15 @@ export async function zstdCompress(data: Buffer, level = 3): Promise<Buffer> {
  * `ZstdError` — `ZSTD_TOO_LARGE` as soon as the output passes `maxBytes`.
  */
 export async function zstdDecompress(data: Buffer, maxBytes: number): Promise<Buffer> {
-  const units = decoderUnits(data);
+  const { units, frames } = decoderUnits(data);
   if (units.length === 0) return Buffer.alloc(0);
+  const only = frames.length === 1 ? frames[0]! : undefined;
+  // An empty frame goes the streaming way: the binding refuses a zero-sized destination.
+  if (only?.contentSize !== undefined && only.contentSize > 0 && only.contentSize <= maxOneShotBytes) {
+    if (only.contentSize > maxBytes) throw new ZstdError('ZSTD_TOO_LARGE', `zstd data decompresses to more than ${maxBytes} bytes`);
+    const contentSize = only.contentSize;
+    return withWasm((wasm) => decompressFrame(wasm, data.subarray(only.start, only.end), contentSize));
+  }
   return withWasm((wasm) => {
     const chunks: Uint8Array[] = [];
     let produced = 0;
@@ -112,7 +127,13 @@ type OutputCallback = (chunk: Uint8Array) => void;
 /** The embind surface of zstd-codec's binding that we use (see cpp/src/binding in its repo). */
 interface ZstdWasm {
   VectorU8: new () => WasmVector;
-  ZstdCodec: new () => { compressBound(size: number): number; compress(dest: WasmVector, src: WasmVector, level: number): number; delete(): void };
+  ZstdCodec: new () => {
+    compressBound(size: number): number;
+    compress(dest: WasmVector, src: WasmVector, level: number): number;
+    /** ZSTD_decompress into `dest` as sized; the decompressed size, or negative on error. */
+    decompress(dest: WasmVector, src: WasmVector): number;
+    delete(): void;
+  };
   ZstdDecompressStreamBinding: new () => {
     begin(): boolean;
     /** Copies `chunk` into the heap; calls back with copies of each output buffer. */
@@ -152,6 +173,31 @@ async function withWasm<T>(work: (wasm: ZstdWasm) => T): Promise<T> {
   }
 }
 
+/**
+ * One frame that declares its content size, decompressed in one call into a buffer of exactly
+ * that size — what every request body and spool frame of ours is. About three times faster than
+ * the streaming decoder (0.75 ms against 2.7 ms for a 167 KB PutRecords body, same run), which
+ * calls back into JavaScript and copies once per block. The decoder never writes past the
+ * declared size: a frame whose blocks hold more (or less) is corrupt.
+ */
+function decompressFrame(wasm: ZstdWasm, frame: Uint8Array, contentSize: number): Buffer {
+  const source = new wasm.VectorU8();
+  const destination = new wasm.VectorU8();
+  const codec = new wasm.ZstdCodec();
+  try {
+    wasm.cloneToVector(source, frame);
+    destination.resize(contentSize, 0);
+    const size = codec.decompress(destination, source);
+    if (size !== contentSize) throw corrupt(size < 0 ? 'the decoder refused it' : `it holds ${size} bytes, its header says ${contentSize}`);
+    const output = wasm.cloneAsTypedArray(destination);
+    return Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  } finally {
+    codec.delete();
+    destination.delete();
+    source.delete();
+  }
+}
+
 function compressFrame(wasm: ZstdWasm, input: Uint8Array, level: number): Uint8Array {
   const source = new wasm.VectorU8();
   const destination = new wasm.VectorU8();
@@ -186,8 +232,9 @@ const checksumBytes = 4;
  * the binding drains the decoder only while it has input left, so output that a call could not
  * flush would be lost at the end; a single block never produces more than one output buffer.
  */
-function decoderUnits(data: Buffer): Uint8Array[] {
+function decoderUnits(data: Buffer): { units: Uint8Array[]; frames: FrameInfo[] } {
   const units: Uint8Array[] = [];
+  const frames: FrameInfo[] = [];
   let offset = 0;
   while (offset < data.length) {
     need(data, offset, 4);
@@ -199,13 +246,23 @@ function decoderUnits(data: Buffer): Uint8Array[] {
       continue;
     }
     if (magic !== zstdMagic) throw corrupt('not a zstd frame');
-    offset = walkFrame(data, offset, units);
+    const frame = walkFrame(data, offset, units);
+    frames.push(frame);
+    offset = frame.end;
   }
-  return units;
+  return { units, frames };
 }
 
-/** Appends the frame's units; returns the offset after the frame. */
-function walkFrame(data: Buffer, frameStart: number, units: Uint8Array[]): number {
+interface FrameInfo {
+  start: number;
+  /** Offset just past the frame. */
+  end: number;
+  /** Frame_Content_Size, when the header carries it. */
+  contentSize: number | undefined;
+}
+
+/** Appends the frame's units; returns where it ends and its declared content size. */
+function walkFrame(data: Buffer, frameStart: number, units: Uint8Array[]): FrameInfo {
   let offset = frameStart + 4;
   need(data, offset, 1);
   const descriptor = data[offset]!;
@@ -227,7 +284,8 @@ function walkFrame(data: Buffer, frameStart: number, units: Uint8Array[]): numbe
   }
   const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag]!;
   need(data, offset, contentSizeBytes);
-  if (singleSegment) windowSize = readContentSize(data, offset, contentSizeBytes);
+  const contentSize = contentSizeBytes === 0 ? undefined : readContentSize(data, offset, contentSizeBytes);
+  if (singleSegment) windowSize = contentSize!;
   offset += contentSizeBytes;
   if (windowSize > maxWindowBytes) {
     throw new ZstdError('ZSTD_UNSUPPORTED', `zstd window of ${windowSize} bytes exceeds the supported ${maxWindowBytes}`);
@@ -248,7 +306,7 @@ function walkFrame(data: Buffer, frameStart: number, units: Uint8Array[]): numbe
     if (offset > data.length) throw corrupt('truncated frame');
     units.push(data.subarray(unitStart, offset));
     unitStart = offset;
-    if (lastBlock) return offset;
+    if (lastBlock) return { start: frameStart, end: offset, contentSize };
   }
 }
 

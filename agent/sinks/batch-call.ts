@@ -14,7 +14,8 @@ export interface BatchOperation {
   recordBytes(record: SinkRecord): number;
   /** A rule, beyond size, the record breaks, which would make the service refuse the whole call. */
   invalidRecord?(record: SinkRecord): ErrorOutcome | undefined;
-  input(streamName: string, records: SinkRecord[]): Record<string, unknown>;
+  /** The request's JSON body (see records-body.ts). */
+  body(streamName: string, records: SinkRecord[]): Buffer;
   /** The output member listing per-record results. */
   resultsMember: string;
   /** The per-record ErrorCode that means "slow down". */
@@ -39,14 +40,15 @@ export async function sendBatch(client: AwsJsonClient, operation: BatchOperation
       ? { kind: 'error', code: sinkErrorCodes.recordTooLarge, message: `record of ${sizes[i]} bytes; at most ${limits.maxRecordBytes}` }
       : operation.invalidRecord?.(record),
   );
-  const sendable = records.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
+  const sendable: number[] = [];
+  for (let i = 0; i < records.length; i++) if (outcomes[i] === undefined) sendable.push(i);
   if (sendable.length === 0) return outcomes as SendOutcome[];
 
   const fill = (outcome: SendOutcome) => {
     for (const i of sendable) outcomes[i] = outcome;
     return outcomes as SendOutcome[];
   };
-  const result = await client.call(operation.target, operation.input(streamName, sendable.map((i) => records[i]!)));
+  const result = await client.call(operation.target, operation.body(streamName, sendable.length === records.length ? records : sendable.map((i) => records[i]!)));
   if (!result.ok) return fill(result.failure);
   const results = result.output[operation.resultsMember];
   if (!Array.isArray(results) || results.length !== sendable.length) {

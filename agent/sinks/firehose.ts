@@ -9,19 +9,19 @@
  */
 import { AwsJsonClient } from './aws-client.js';
 import { sendBatch, type BatchOperation } from './batch-call.js';
+import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
 import type { SinkLimits, SinkSpec } from './sink.js';
 
 // PutRecordBatch: 500 records and 4 MiB per call; a record at most 1,000 KiB — Firehose quotas.
 const firehoseLimits: SinkLimits = { maxRecords: 500, maxBatchBytes: 4 * 1024 * 1024, maxRecordBytes: 1000 * 1024 };
 
+const putRecordBatchShape: RecordsBodyShape = { streamMember: 'DeliveryStreamName', partitionKeys: false };
+
 const putRecordBatch: BatchOperation = {
   target: 'Firehose_20150804.PutRecordBatch',
   limits: firehoseLimits,
   recordBytes: (record) => record.data.length,
-  input: (deliveryStreamName, records) => ({
-    DeliveryStreamName: deliveryStreamName,
-    Records: records.map((record) => ({ Data: record.data })),
-  }),
+  body: (deliveryStreamName, records) => encodeRecordsBody(putRecordBatchShape, deliveryStreamName, records),
   resultsMember: 'RequestResponses',
   throttledErrorCode: 'ServiceUnavailableException',
 };

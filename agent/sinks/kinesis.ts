@@ -8,7 +8,8 @@
  */
 import { AwsJsonClient } from './aws-client.js';
 import { sendBatch, type BatchOperation } from './batch-call.js';
-import { sinkErrorCodes, type SinkLimits, type SinkRecord, type SinkSpec } from './sink.js';
+import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
+import { sinkErrorCodes, type SinkLimits, type SinkSpec } from './sink.js';
 
 // PutRecords: 500 records and 5 MiB per call; a record at most 1 MiB, data and partition key
 // together — Kinesis Data Streams quotas.
@@ -16,30 +17,24 @@ const kinesisLimits: SinkLimits = { maxRecords: 500, maxBatchBytes: 5 * 1024 * 1
 // PartitionKey: 1 to 256 Unicode characters — Kinesis API reference, PutRecordsRequestEntry.
 const MAX_PARTITION_KEY_CHARACTERS = 256;
 
+const putRecordsShape: RecordsBodyShape = { streamMember: 'StreamName', partitionKeys: true };
+
 const putRecords: BatchOperation = {
   target: 'Kinesis_20131202.PutRecords',
   limits: kinesisLimits,
   recordBytes: (record) => record.data.length + Buffer.byteLength(record.partitionKey, 'utf8'),
   invalidRecord(record) {
+    const { length } = record.partitionKey;
+    // UTF-16 units are at least the characters: a key of 1 to 256 units is within bounds.
+    if (length >= 1 && length <= MAX_PARTITION_KEY_CHARACTERS) return undefined;
     const characters = [...record.partitionKey].length;
     if (characters >= 1 && characters <= MAX_PARTITION_KEY_CHARACTERS) return undefined;
     return { kind: 'error', code: sinkErrorCodes.invalidPartitionKey, message: `partition key of ${characters} characters; 1 to ${MAX_PARTITION_KEY_CHARACTERS} allowed` };
   },
-  input: (streamName, records) => ({
-    StreamName: streamName,
-    Records: records.map(toEntry),
-  }),
+  body: (streamName, records) => encodeRecordsBody(putRecordsShape, streamName, records),
   resultsMember: 'Records',
   throttledErrorCode: 'ProvisionedThroughputExceededException',
 };
-
-function toEntry(record: SinkRecord): Record<string, unknown> {
-  return {
-    Data: record.data,
-    PartitionKey: record.partitionKey,
-    ...(record.explicitHashKey !== undefined ? { ExplicitHashKey: record.explicitHashKey } : {}),
-  };
-}
 
 export const kinesisSink: SinkSpec = {
   kind: 'kinesis',

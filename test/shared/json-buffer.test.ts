@@ -79,6 +79,24 @@ describe('encodeJson', () => {
     expect(encodeJson(big, replacer).toString()).toBe(JSON.stringify(big, (_key, value: unknown) => (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' ? Buffer.from((value as { data: number[] }).data).toString('base64') : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) / 1000 : value)));
   });
 
+  it('writes long arrays of scalar-only structures (PutRecords answers) as JSON.stringify does, mixed with mapped ones', () => {
+    const next = random(7);
+    const text = () => Array.from({ length: Math.floor(next() * 8) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const answers = Array.from({ length: 500 }, (_, i) =>
+      i % 97 === 5
+        ? { ErrorCode: text(), ErrorMessage: text(), Missing: undefined }
+        : i % 131 === 7
+          ? { SequenceNumber: String(i), Data: Buffer.from(text()) } // a member to map: written by hand
+          : { SequenceNumber: `4963${String(i).padStart(52, '0')}`, ShardId: `shardId-${text()}`, N: [0, -1.5, Number.NaN, 1e21][i % 4], Ok: i % 2 === 0, None: null },
+    );
+    const value = { FailedRecordCount: 3, Records: answers };
+    const expected = JSON.stringify(value, (_key, member: unknown) => (member && typeof member === 'object' && (member as { type?: string }).type === 'Buffer' ? Buffer.from((member as { data: number[] }).data).toString('base64') : member));
+    expect(encodeJson(value, replacer).toString()).toBe(expected);
+    // Strings past a piece's worth in one slice: still the same text.
+    const long = Array.from({ length: 200 }, (_, i) => ({ Message: 'x'.repeat(2000 + i) }));
+    expect(encodeJson(long, replacer).toString()).toBe(JSON.stringify(long));
+  });
+
   it('writes JsonText as it is, in flat records and nested ones alike', () => {
     const asText = (value: unknown) => (value instanceof Uint8Array ? new JsonText(`"${Buffer.from(value).toString('base64')}"`, Buffer.from(value).toString('base64')) : replacer(value));
     const records = Array.from({ length: 200 }, (_, i) => ({ Data: Buffer.alloc(i, i), PartitionKey: `k"${i}\u2028`, N: i / 7, Ok: i % 2 === 0, None: null, Nested: i % 50 === 0 ? { Blob: Buffer.from('x') } : undefined }));

@@ -97,6 +97,25 @@ describe('zstd', () => {
     expect((await zstdDecompress(await zstdCompress(input), 100)).equals(input)).toBe(true);
   });
 
+  it('decodes a sized frame in one call, and refuses one whose header misstates its content size', async () => {
+    const input = logLines(150_000); // a PutRecords body's size: one frame that declares it
+    const compressed = await zstdCompress(input, 1);
+    expect((await zstdDecompress(compressed, input.length)).equals(input)).toBe(true);
+    // Frame header (RFC 8878 §3.1.1.1): the content size field follows the descriptor (and the
+    // window descriptor, when the frame is not single-segment).
+    const descriptor = compressed[4]!;
+    const singleSegment = (descriptor & 0x20) !== 0;
+    expect(descriptor >> 6).toBe(2); // a 4-byte Frame_Content_Size, which 150 kB needs
+    const sizeAt = 5 + (singleSegment ? 0 : 1);
+    expect(compressed.readUInt32LE(sizeAt)).toBe(input.length);
+    for (const declared of [input.length - 1, input.length + 1, 1000]) {
+      const misstated = Buffer.from(compressed);
+      misstated.writeUInt32LE(declared, sizeAt);
+      expect(await zstdErrorCode(zstdDecompress(misstated, MiB))).toBe('ZSTD_CORRUPT');
+    }
+    expect((await zstdDecompress(compressed, input.length)).equals(input)).toBe(true);
+  });
+
   it('reports corrupt and truncated input', async () => {
     const compressed = await zstdCompress(logLines(100_000));
     expect(await zstdErrorCode(zstdDecompress(randomBytes(1000), MiB))).toBe('ZSTD_CORRUPT');
