@@ -4,6 +4,7 @@
  * collector/api/riffle-leases/). One AWS JSON 1.1 client (the agent's: SigV4, keep-alive,
  * timeouts), failures thrown as ConsumerApiError with the AWS `__type` as code.
  */
+import { encodeAwsBody } from '../aws-wire.js';
 import { AwsJsonClient } from '../../agent/sinks/aws-client.js';
 import { systemClock } from '../clock.js';
 
@@ -74,7 +75,7 @@ export class ConsumerApi {
   }
 
   async call<Output>(target: string, input: Record<string, unknown>): Promise<Output> {
-    const result = await this.client.call(target, input);
+    const result = await this.client.call(target, encodeAwsBody(input, 'json'));
     if (result.ok) return result.output as Output;
     const { failure } = result;
     throw new ConsumerApiError(failure.code, failure.message, failure.kind === 'retry', failure.kind === 'retry' && failure.throttled);
