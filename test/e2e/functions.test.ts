@@ -38,11 +38,12 @@ let httpFunction: http.Server;
 const httpCalls: string[][] = [];
 
 const logFile = (name: string) => join(dir.path, `${name}.log`);
+/** The invocations logged so far; a line the function is still writing (no newline yet) is not one. */
 const invocations = (name: string): Invocation[] =>
   existsSync(logFile(name))
     ? readFileSync(logFile(name), 'utf8')
         .split('\n')
-        .filter((l) => l !== '')
+        .slice(0, -1)
         .map((l) => JSON.parse(l) as Invocation)
     : [];
 
