@@ -7,7 +7,6 @@
  * - a persistent session gets what was published while it was offline, across a restart;
  * - the offline queue limit drops and counts; abandoned sessions expire and are counted.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
@@ -17,6 +16,7 @@ import { mosquittoMissing, mosquittoPubBinary, runMosquittoClient, startMosquitt
 import { readMetric } from '../helpers/metrics.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { makeThrowawayCertificate } from '../helpers/throwaway-certificate.js';
 
 const skipReason = mosquittoMissing();
 if (skipReason) console.warn(`skipping the MQTT broker tests: ${skipReason}`);
@@ -90,9 +90,7 @@ describe.skipIf(skipReason !== undefined)('embedded MQTT broker', () => {
   });
 
   it('speaks MQTT over WebSocket at /mqtt on the API port, and over TLS with a certificate', async () => {
-    const key = join(dir.path, 'key.pem');
-    const cert = join(dir.path, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    const { keyPath: key, certPath: cert } = makeThrowawayCertificate(dir.path);
     const plain = await collectorWith('websocket');
     expect(plain.listening.mqttWebSocket).toBe(`ws://127.0.0.1:${plain.port}/mqtt`);
     const overWebSocket = await connect(`ws://127.0.0.1:${plain.port}/mqtt`, { clientId: 'ws-client' });

@@ -5,14 +5,13 @@
  * `certPath` (Firehose's model demands https:// endpoints). Every request is recorded; `answer`
  * decides the response.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { makeThrowawayCertificate } from './throwaway-certificate.js';
 
 export interface ReceivedRequest {
   path: string;
@@ -29,12 +28,7 @@ export interface HttpsReceiver {
 }
 
 export async function startHttpsReceiver(dir: string, answer: (request: ReceivedRequest) => { status: number; body: unknown }): Promise<HttpsReceiver> {
-  const keyPath = join(dir, 'receiver-key.pem');
-  const certPath = join(dir, 'receiver-cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' });
+  const { keyPath, certPath } = makeThrowawayCertificate(dir, 'receiver');
   const received: ReceivedRequest[] = [];
   const server = createServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (request, response) => {
     const chunks: Buffer[] = [];
