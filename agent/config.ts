@@ -27,6 +27,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, checkBoolean, checkInteger, checkObject, checkRegion, checkString, checkStringList } from '../shared/config-values.js';
 import { DEFAULT_RETRY_INITIAL_BACKOFF_MILLIS, DEFAULT_RETRY_MAX_BACKOFF_MILLIS } from '../shared/backoff.js';
+import type { Compression } from '../shared/aws-client.js';
 import { DEFAULT_MAX_BUFFER_AGE_MILLIS, targetQuotas } from './buffer/batcher.js';
 
 export { ConfigError };
@@ -81,7 +82,6 @@ const ignoredFlowKeys = new Set([
   'aggregatedRecordSizeBytes',
 ]);
 
-export type Compression = 'zstd' | 'none' | 'auto';
 export type WhenSpoolFull = 'backpressure' | 'drop-oldest';
 
 export interface FileSourceConfig {

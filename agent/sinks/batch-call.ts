@@ -3,7 +3,7 @@
  * results out, in the same order, each either a success or an `ErrorCode`. Each sink describes
  * its operation; this sends a batch through it and turns the answer into one outcome per record.
  */
-import { badResponse, type AwsJsonClient } from './aws-client.js';
+import { badResponse, type AwsJsonClient } from '../../shared/aws-client.js';
 import { sinkErrorCodes, type ErrorOutcome, type SendOutcome, type SinkLimits, type SinkRecord } from './sink.js';
 
 export interface BatchOperation {

@@ -5,9 +5,9 @@
  *
  * Per record: a RequestResponses entry with an ErrorCode is `retry` — ServiceUnavailableException
  * ("Slow down.", the delivery stream's quota) with `throttled`, InternalFailure without; an
- * entry without one is `ok`. Whole-call failures are mapped in aws-client.ts.
+ * entry without one is `ok`. Whole-call failures are mapped in shared/aws-client.ts.
  */
-import { AwsJsonClient } from './aws-client.js';
+import { AwsJsonClient } from '../../shared/aws-client.js';
 import { sendBatch, type BatchOperation } from './batch-call.js';
 import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
 import type { SinkLimits, SinkSpec } from './sink.js';

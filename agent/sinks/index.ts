@@ -4,9 +4,9 @@
  * - `kinesis` (kinesis.ts): PutRecords to a Riffle collector or Amazon Kinesis Data Streams.
  * - `firehose` (firehose.ts): PutRecordBatch to Amazon Data Firehose.
  *
- * Both share aws-client.ts (keep-alive HTTP(S), SigV4, zstd bodies to a collector, mapping of
- * failures) and credentials.ts (config keys, environment, ~/.aws/credentials). Retry timing is
- * not theirs: see shared/backoff.ts.
+ * Both call through shared/aws-client.ts (keep-alive HTTP(S), SigV4, zstd bodies to a collector,
+ * mapping of failures) with shared/aws-credentials.ts (config keys, environment,
+ * ~/.aws/credentials). Retry timing is not theirs: see shared/backoff.ts.
  */
 import type { AgentConfig, FlowConfig } from '../config.js';
 import { firehoseSink } from './firehose.js';

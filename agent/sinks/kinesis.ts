@@ -4,9 +4,9 @@
  *
  * Per record: a result with an ErrorCode is `retry` — ProvisionedThroughputExceededException
  * (the shard's write quota) with `throttled`, InternalFailure without; a result without one
- * is `ok`. Whole-call failures are mapped in aws-client.ts.
+ * is `ok`. Whole-call failures are mapped in shared/aws-client.ts.
  */
-import { AwsJsonClient } from './aws-client.js';
+import { AwsJsonClient } from '../../shared/aws-client.js';
 import { sendBatch, type BatchOperation } from './batch-call.js';
 import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
 import { sinkErrorCodes, type SinkLimits, type SinkSpec } from './sink.js';

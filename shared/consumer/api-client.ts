@@ -1,11 +1,11 @@
 /**
  * The calls the consumer library makes to a collector: Kinesis reads (ListShards, GetShardIterator,
  * GetRecords) and the Riffle-only lease operations (`RiffleLeases_20250101.*`, see
- * collector/api/riffle-leases/). One AWS JSON 1.1 client (the agent's: SigV4, keep-alive,
+ * collector/api/riffle-leases/). One AWS JSON 1.1 client (shared/aws-client.ts: SigV4, keep-alive,
  * timeouts), failures thrown as ConsumerApiError with the AWS `__type` as code.
  */
+import { AwsJsonClient } from '../aws-client.js';
 import { encodeAwsBody } from '../aws-wire.js';
-import { AwsJsonClient } from '../../agent/sinks/aws-client.js';
 import { systemClock } from '../clock.js';
 
 export interface ConnectionOptions {

@@ -1,8 +1,9 @@
 /**
- * Where the agent's AWS credentials come from, first match wins — the order of the Kinesis Agent
- * and the AWS SDKs, minus the sources a device does not have (EC2 instance roles, STS):
+ * Where AWS credentials come from, first match wins — the order of the Kinesis Agent and the AWS
+ * SDKs, minus the sources a device does not have (EC2 instance roles, STS):
  *
- *  1. `awsAccessKeyId` / `awsSecretAccessKey` in agent.json;
+ *  1. keys the caller was configured with (the agent: `awsAccessKeyId` / `awsSecretAccessKey` in
+ *     agent.json);
  *  2. the environment: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`;
  *  3. the shared credentials file, `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`),
  *     profile `AWS_PROFILE` or `default`: `aws_access_key_id`, `aws_secret_access_key`,
@@ -11,13 +12,13 @@
  * The shared file is read again whenever its modification time changes, so a helper that
  * rotates short-lived credentials in it (as AWS IoT credential-provider scripts do) is followed
  * without a restart. No source at all is not an error here: a collector on loopback may run
- * open and take unsigned requests; the sink decides (see aws-client.ts).
+ * open and take unsigned requests; the client decides (see aws-client.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../shared/config-values.js';
-import type { SigningCredentials } from '../../shared/sigv4.js';
+import { ConfigError } from './config-values.js';
+import type { SigningCredentials } from './sigv4.js';
 
 export type CredentialsOrigin = 'config' | 'environment' | 'shared-credentials-file';
 

@@ -1,9 +1,10 @@
 /**
- * The HTTP side both sinks share: one AWS JSON 1.1 call (`POST /`, `X-Amz-Target`), zstd-compressed
- * when the endpoint is a Riffle collector, SigV4-signed, over keep-alive HTTP/1.1 or HTTPS, with
- * bounded timeouts — and the mapping of whole-call failures to `retry` or `error`.
+ * One signed AWS JSON 1.1 call (`POST /`, `X-Amz-Target`), zstd-compressed when the endpoint is a
+ * Riffle collector, SigV4-signed, over keep-alive HTTP/1.1 or HTTPS, with bounded timeouts — and
+ * the mapping of whole-call failures to `retry` or `error`. The agent's sinks (agent/sinks/) and
+ * the consumer library (shared/consumer/) both call through it.
  *
- * Riffle or AWS? Decided by `compression` (see SinkOptions): `auto` treats a host ending in
+ * Riffle or AWS? Decided by `compression` (see AwsClientOptions): `auto` treats a host ending in
  * amazonaws.com, amazonaws.com.cn or api.aws as AWS and anything else as a Riffle collector.
  * AWS takes no compressed request bodies, a collector takes zstd (and gzip).
  *
@@ -20,13 +21,71 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { ConfigError } from '../../shared/config-values.js';
-import { decodeAwsBody, jsonContentType } from '../../shared/aws-wire.js';
-import { signRequest } from '../../shared/sigv4.js';
-import { zstdCompress, type ZstdError } from '../../shared/zstd.js';
-import type { Compression } from '../config.js';
-import { resolveCredentials, type CredentialsSource } from './credentials.js';
-import { sinkErrorCodes, type ErrorOutcome, type RetryOutcome, type SinkContext, type SinkOptions } from './sink.js';
+import { resolveCredentials, type CredentialsSource } from './aws-credentials.js';
+import { decodeAwsBody, jsonContentType } from './aws-wire.js';
+import type { Clock } from './clock.js';
+import { ConfigError } from './config-values.js';
+import { signRequest } from './sigv4.js';
+import { zstdCompress, type ZstdError } from './zstd.js';
+
+/** How request bodies go out; see AwsClientOptions.compression. */
+export type Compression = 'zstd' | 'none' | 'auto';
+
+/** Send the same request again later. `throttled`: the service asked us to slow down. */
+export type RetryOutcome = { kind: 'retry'; code: string; message: string; throttled: boolean };
+/** Permanent: sending the same request again will never succeed. */
+export type ErrorOutcome = { kind: 'error'; code: string; message: string };
+
+/** Failure codes of our own, for whole-call failures that carry no AWS `__type`. */
+export const awsCallErrorCodes = {
+  /** No answer: connection refused or reset, DNS, TLS. The message names the system error. */
+  network: 'NETWORK_ERROR',
+  /** No connection within connectTimeoutMillis, or no complete answer within requestTimeoutMillis. */
+  timeout: 'TIMEOUT',
+  /** An answer that is not the operation's output: not JSON, too large, entries missing. */
+  badResponse: 'BAD_RESPONSE',
+} as const;
+
+/**
+ * Where and how a client calls. The agent fills them from agent.json: the keys of a sink's target
+ * (`kinesis.*` or `firehose.*`) plus the general ones that shape its connections.
+ */
+export interface AwsClientOptions {
+  /**
+   * `kinesis.endpoint` / `firehose.endpoint`: a Riffle collector (`http://collector.lan:4567`)
+   * or an AWS endpoint. Default: `https://kinesis.<region>.amazonaws.com` or
+   * `https://firehose.<region>.amazonaws.com` (`.amazonaws.com.cn` in China regions).
+   */
+  endpoint?: string;
+  /** `kinesis.region` / `firehose.region`: the region requests are signed for. */
+  region: string;
+  /**
+   * `awsAccessKeyId` / `awsSecretAccessKey`. Absent: the environment, then the shared
+   * credentials file (see aws-credentials.ts). With none of them, requests to a non-AWS endpoint
+   * go unsigned (a loopback collector may run open); an AWS endpoint fails at start.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * `compression`: `zstd` compresses request bodies (`Content-Encoding: zstd`), which only a
+   * Riffle collector accepts; `none` sends them as they are, which is what AWS accepts; `auto`
+   * (the default) means zstd unless the endpoint's host is an AWS one (ends in amazonaws.com,
+   * amazonaws.com.cn or api.aws).
+   */
+  compression?: Compression;
+  /** `maxSendingThreads`: connections kept open to the endpoint at most. Default 4. */
+  maxConnections?: number;
+  /** Longest wait for a TCP (and TLS) connection to be established. Default 10 s. */
+  connectTimeoutMillis?: number;
+  /** Longest a whole call may take, connection to last response byte. Default 60 s. */
+  requestTimeoutMillis?: number;
+}
+
+export interface AwsClientContext {
+  /** Signing time. */
+  clock: Clock;
+  /** Where the credential chain looks (`AWS_*`, `HOME`). */
+  env: NodeJS.ProcessEnv;
+}
 
 export type AwsService = 'kinesis' | 'firehose';
 
@@ -90,7 +149,7 @@ interface HttpAnswer {
   body: Buffer;
 }
 
-/** A failure before a complete answer arrived; `code` is one of sinkErrorCodes. */
+/** A failure before a complete answer arrived; `code` is one of awsCallErrorCodes. */
 class TransportError extends Error {
   constructor(
     readonly code: string,
@@ -114,8 +173,8 @@ export class AwsJsonClient {
 
   constructor(
     private readonly service: AwsService,
-    private readonly options: SinkOptions,
-    private readonly context: SinkContext,
+    private readonly options: AwsClientOptions,
+    private readonly context: AwsClientContext,
   ) {
     const endpointKey = `${service}.endpoint`;
     try {
@@ -173,7 +232,7 @@ export class AwsJsonClient {
     try {
       answer = await this.exchange(body, { ...headers, ...signature, 'content-length': String(body.length) });
     } catch (error) {
-      const code = error instanceof TransportError ? error.code : sinkErrorCodes.network;
+      const code = error instanceof TransportError ? error.code : awsCallErrorCodes.network;
       const message = error instanceof TransportError ? error.message : describeSystemError(error);
       return { ok: false, failure: { kind: 'retry', code, message, throttled: false } };
     }
@@ -218,7 +277,7 @@ export class AwsJsonClient {
       const answer = await this.exchangeOnce(body, headers);
       if (answer !== 'stale-connection') return answer;
     }
-    throw new TransportError(sinkErrorCodes.network, `every kept-alive connection to ${this.endpoint.host} had been closed by the server`);
+    throw new TransportError(awsCallErrorCodes.network, `every kept-alive connection to ${this.endpoint.host} had been closed by the server`);
   }
 
   private exchangeOnce(body: Buffer, headers: Record<string, string>): Promise<HttpAnswer | 'stale-connection'> {
@@ -246,12 +305,12 @@ export class AwsJsonClient {
         finish(() => (stale ? resolve('stale-connection') : reject(error)));
       };
       timers.push(
-        setTimeout(() => req.destroy(new TransportError(sinkErrorCodes.timeout, `no complete answer within ${this.requestTimeoutMillis} ms`)), this.requestTimeoutMillis),
+        setTimeout(() => req.destroy(new TransportError(awsCallErrorCodes.timeout, `no complete answer within ${this.requestTimeoutMillis} ms`)), this.requestTimeoutMillis),
       );
       req.on('socket', (socket) => {
         if (!socket.connecting) return; // a kept-alive connection
         const connectTimer = setTimeout(
-          () => req.destroy(new TransportError(sinkErrorCodes.timeout, `no connection to ${this.endpoint.host} within ${this.connectTimeoutMillis} ms`)),
+          () => req.destroy(new TransportError(awsCallErrorCodes.timeout, `no connection to ${this.endpoint.host} within ${this.connectTimeoutMillis} ms`)),
           this.connectTimeoutMillis,
         );
         timers.push(connectTimer);
@@ -264,7 +323,7 @@ export class AwsJsonClient {
         let received = 0;
         res.on('data', (chunk: Buffer) => {
           received += chunk.length;
-          if (received > MAX_RESPONSE_BYTES) req.destroy(new TransportError(sinkErrorCodes.badResponse, `answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+          if (received > MAX_RESPONSE_BYTES) req.destroy(new TransportError(awsCallErrorCodes.badResponse, `answer larger than ${MAX_RESPONSE_BYTES} bytes`));
           else chunks.push(chunk);
         });
         res.on('error', fail);
@@ -277,7 +336,7 @@ export class AwsJsonClient {
 
 export function badResponse(message: string): RetryOutcome {
   // The service may have stored some records: re-sending risks duplicates, never loss.
-  return { kind: 'retry', code: sinkErrorCodes.badResponse, message, throttled: false };
+  return { kind: 'retry', code: awsCallErrorCodes.badResponse, message, throttled: false };
 }
 
 /**
