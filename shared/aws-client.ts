@@ -133,7 +133,7 @@ export function defaultEndpoint(service: AwsService, region: string): string {
   return `https://${service}.${region}.${domain}`;
 }
 
-export function isAwsHost(hostname: string): boolean {
+function isAwsHost(hostname: string): boolean {
   return /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i.test(hostname);
 }
 

@@ -16,7 +16,7 @@ const PRELUDE_BYTES = 12;
 const CRC_BYTES = 4;
 const STRING_HEADER_TYPE = 7;
 /** The event stream specification caps a message at 16 MiB and its headers at 128 KiB. */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const MAX_HEADERS_BYTES = 128 * 1024;
 
 export function encodeEventMessage(headers: Record<string, string>, payload: Buffer): Buffer {
