@@ -15,6 +15,7 @@ import { CheckpointStore, createTailSource, tailErrorCodes, tailSpecFromFlow, ty
 import { parseAgentConfig } from '../../agent/config.js';
 import { settleAll, type AckTarget, type AgentRecord } from '../../agent/record.js';
 import { ManualClock, type Clock } from '../../shared/clock.js';
+import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
@@ -24,13 +25,8 @@ const fastTimings = { rotateWaitMillis: 300, pollIntervalMillis: 50, scanInterva
 
 const neverFires: Schedule = () => () => undefined;
 
-async function until(what: string, condition: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Polls often: these waits are on in-process state, cheap to check. */
+const until = (what: string, condition: () => boolean): Promise<true> => pollUntil(what, condition, { timeoutMs: 5000, intervalMs: 5 });
 
 interface TailOptions {
   pattern: string;
