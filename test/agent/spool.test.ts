@@ -5,8 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Spool, SpoolError, type DroppedBatch, type SpoolBatch, type SpoolErrorCode, type SpoolOptions, type SpooledBatch } from '../../agent/buffer/spool.js';
-import type { Schedule } from '../../shared/clock.js';
 import type { Ack, AckTarget } from '../../agent/record.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const MiB = 1024 * 1024;
@@ -23,23 +23,6 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((spool) => spool.close().catch(() => undefined)));
   await temp.remove();
 });
-
-/** Timers that fire only when the test says so. */
-class ManualTimers {
-  private callbacks = new Set<() => void>();
-  readonly schedule: Schedule = (_delayMillis, callback) => {
-    this.callbacks.add(callback);
-    return () => this.callbacks.delete(callback);
-  };
-  get armed(): number {
-    return this.callbacks.size;
-  }
-  fireAll(): void {
-    const due = [...this.callbacks];
-    this.callbacks.clear();
-    for (const callback of due) callback();
-  }
-}
 
 async function openSpool(options: Partial<SpoolOptions> = {}, directory = join(temp.path, 'spool')): Promise<Spool> {
   // By default every append is written and synced at once; tests of sync timing say otherwise.

@@ -7,27 +7,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AckWindow } from '../../agent/sources/tail/ack-window.js';
-import { CheckpointStore, tailErrorCodes, type FileCheckpoint, type Schedule } from '../../agent/sources/tail/index.js';
+import { CheckpointStore, tailErrorCodes, type FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { ManualClock } from '../../shared/clock.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-
-/** A schedule that runs callbacks only when the test says so. */
-function manualSchedule(): Schedule & { pending: number; fire(): void } {
-  let callbacks: Array<() => void> = [];
-  const schedule = ((_delay: number, callback: () => void) => {
-    callbacks.push(callback);
-    return () => {
-      callbacks = callbacks.filter((c) => c !== callback);
-    };
-  }) as Schedule & { pending: number; fire(): void };
-  Object.defineProperty(schedule, 'pending', { get: () => callbacks.length });
-  schedule.fire = () => {
-    const due = callbacks;
-    callbacks = [];
-    for (const callback of due) callback();
-  };
-  return schedule;
-}
 
 describe('ack window', () => {
   it('commits only over a contiguous run of settled records', () => {
@@ -89,16 +72,16 @@ describe('checkpoint store', () => {
 
   it('writes a while after a change, not at once, and atomically', async () => {
     const file = join(dir.path, 'state', 'checkpoints');
-    const schedule = manualSchedule();
-    const store = await CheckpointStore.open(file, { schedule, writeDelayMillis: 5000 });
+    const timers = new ManualTimers();
+    const store = await CheckpointStore.open(file, { schedule: timers.schedule, writeDelayMillis: 5000 });
     let files = [entry('/var/log/a.log', 10)];
     store.attach('flow-a', () => files);
     files = [entry('/var/log/a.log', 20)];
     store.changed();
     store.changed();
-    expect(schedule.pending).toBe(1);
+    expect(timers.armed).toBe(1);
     await expect(readFile(file)).rejects.toMatchObject({ code: 'ENOENT' });
-    schedule.fire();
+    timers.fireAll();
     await store.flush();
     const written = JSON.parse(await readFile(file, 'utf8'));
     expect(written.flows['flow-a'].files).toEqual(files);
