@@ -263,8 +263,7 @@ function parseFlow(raw: unknown, where: string, general: AgentConfig, ignoredKey
     source = parseMqttFlow(flow.mqtt, at('mqtt'));
   }
   const isFirehose = destination.kind === 'firehose';
-  const quota = targetQuotas[isFirehose ? 'firehose' : 'kinesis'];
-  const maxBytes = quota.maxBatchBytes;
+  const quota = targetQuotas[destination.kind];
   const partitionKeyOption = flow.partitionKeyOption ?? 'RANDOM';
   if (partitionKeyOption !== 'RANDOM' && partitionKeyOption !== 'DETERMINISTIC') throw new ConfigError(at('partitionKeyOption'), 'must be RANDOM or DETERMINISTIC');
   const aggregation = flow.aggregation !== undefined ? checkBoolean(flow.aggregation, at('aggregation')) : false;
@@ -281,7 +280,7 @@ function parseFlow(raw: unknown, where: string, general: AgentConfig, ignoredKey
     destination,
     partitionKeyOption,
     maxBufferAgeMillis: flow.maxBufferAgeMillis !== undefined ? checkInteger(flow.maxBufferAgeMillis, at('maxBufferAgeMillis'), ...MAX_BUFFER_AGE_RANGE_MILLIS) : DEFAULT_MAX_BUFFER_AGE_MILLIS,
-    maxBufferSizeBytes: flow.maxBufferSizeBytes !== undefined ? checkInteger(flow.maxBufferSizeBytes, at('maxBufferSizeBytes'), 1, maxBytes) : maxBytes,
+    maxBufferSizeBytes: flow.maxBufferSizeBytes !== undefined ? checkInteger(flow.maxBufferSizeBytes, at('maxBufferSizeBytes'), 1, quota.maxBatchBytes) : quota.maxBatchBytes,
     maxBufferSizeRecords: flow.maxBufferSizeRecords !== undefined ? checkInteger(flow.maxBufferSizeRecords, at('maxBufferSizeRecords'), 1, quota.maxRecords) : quota.maxRecords,
     retryInitialBackoffMillis,
     retryMaxBackoffMillis,
