@@ -9,19 +9,20 @@
  * `offset`: every byte before it has been delivered (settled), see ack-window.ts.
  *
  * Invariants:
- * - The file is replaced atomically: written to `<file>.tmp`, fsynced, renamed over the old one,
- *   and the directory fsynced. After a power cut it holds the old or the new checkpoints, whole.
+ * - The file is replaced atomically (shared/durable-file.ts): written to `<file>.tmp`, fsynced,
+ *   renamed over the old one, and the directory fsynced. After a power cut it holds the old or
+ *   the new checkpoints, whole.
  * - Writes happen a while after a change (`writeDelayMillis`), on `flush()` and on `close()` —
  *   never per line: offsets change with every acknowledged batch.
  * - A flow that is not running keeps its entry as loaded (another process of the config may
  *   start it later) until it is older than `ttlMillis` (the Kinesis Agent's
  *   checkpointTimeToLiveDays, default 7).
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { systemClock, type Clock } from '../../../shared/clock.js';
+import { systemClock, systemSchedule, type Clock, type Schedule } from '../../../shared/clock.js';
+import { replaceFileDurably } from '../../../shared/durable-file.js';
 import { TailError, systemErrorCode, tailErrorCodes } from './errors.js';
-import { systemSchedule, type Schedule } from '../../../shared/clock.js';
 
 export interface FileCheckpoint {
   /** Where the file was last seen (informational: files are matched by identity). */
@@ -144,22 +145,7 @@ export class CheckpointStore {
       if (!this.live.has(flowId) && now - entry.updatedAt > this.ttlMillis) this.stored.delete(flowId);
     }
     const content = { format: FORMAT, version: VERSION, flows: Object.fromEntries(this.stored) };
-    const temporary = `${this.file}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(content));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.file);
-    // The rename is durable only once the directory is.
-    const directory = await open(dirname(this.file), 'r');
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
-    }
+    await replaceFileDurably(this.file, JSON.stringify(content), { mode: 0o600 });
   }
 }
 
