@@ -25,6 +25,7 @@ import { checkDataFormatConversion, ParquetConverter, type DataFormatConversionC
 import { bucketOf } from '../object-store.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
+  enabledProcessing,
   mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
@@ -112,7 +113,7 @@ export class ExtendedS3Destination implements Destination {
     private readonly context: DestinationContext,
   ) {
     this.buffering = bufferingOf(config.BufferingHints);
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
+    this.processing = enabledProcessing(config.ProcessingConfiguration);
     this.prefix = parsePrefix(config.Prefix ?? '', 'Prefix');
     this.errorPrefix = config.ErrorOutputPrefix === undefined ? undefined : parsePrefix(config.ErrorOutputPrefix, 'ErrorOutputPrefix');
     this.timeZone = config.CustomTimeZone ?? 'UTC';
