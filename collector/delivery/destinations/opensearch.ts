@@ -16,7 +16,7 @@
  */
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, type BufferingLimits, type WireBufferingHints } from '../buffering.js';
-import type { FailedRecord } from '../error-records.js';
+import { failedRecord, type FailedRecord } from '../error-records.js';
 import { compileDateTimePattern, formatDateTime, type ErrorOutputType } from '../object-key.js';
 import { DeliveryFailure, mergeWithS3Update, type DeliveryRecord, type DestinationContext, type DestinationSpec } from './destination.js';
 import { describeS3Backed, normalizeS3Backed, S3BackedDestination, type S3BackedConfiguration } from './s3-backed.js';
@@ -119,15 +119,7 @@ class SearchDestination extends S3BackedDestination {
     const refused: FailedRecord[] = [];
     items.forEach((item, index) => {
       if (item.status < 300) return;
-      const record = records[index]!;
-      refused.push({
-        arrivalMs: record.arrivalMs,
-        data: record.data,
-        errorCode: `OS.${item.error?.type ?? item.status}`,
-        errorMessage: item.error?.reason ?? `HTTP ${item.status}`,
-        attemptsMade: 1,
-        attemptEndingMs: now,
-      });
+      refused.push(failedRecord(records[index]!, `OS.${item.error?.type ?? item.status}`, item.error?.reason ?? `HTTP ${item.status}`, 1, now));
     });
     if (refused.length > 0) await this.writeErrors({ type: this.deliveryErrorType, records: refused });
     if (this.config.S3BackupMode === 'AllDocuments') await this.s3.deliver(records);
