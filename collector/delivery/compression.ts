@@ -83,7 +83,7 @@ const crc32cTable = (() => {
   return table;
 })();
 
-export function crc32c(data: Buffer): number {
+function crc32c(data: Buffer): number {
   let crc = 0xffffffff;
   for (const byte of data) crc = crc32cTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

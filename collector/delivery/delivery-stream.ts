@@ -21,7 +21,7 @@ import { Backoff } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import type { ShardLog, StoredRecord } from '../store/shard-log.js';
 import { DeliveryFailure, type DeliveryRecord, type Destination } from './destinations/destination.js';
-import type { FailedRecord } from './error-records.js';
+import { failedRecord } from './error-records.js';
 import type { DeliveryMetadataStore } from './metadata.js';
 import { processRecords, type ProcessingContext } from './processors/index.js';
 
@@ -205,14 +205,7 @@ export class DeliveryEngine {
         const expired = retryDurationMs !== undefined && clock.now() - firstAttemptMs >= retryDurationMs;
         if (failure.permanent || expired) {
           const endingMs = clock.now();
-          const failed: FailedRecord[] = processed.records.map((record) => ({
-            arrivalMs: record.arrivalMs,
-            data: record.data,
-            errorCode: failure.code,
-            errorMessage: failure.message,
-            attemptsMade: attempts,
-            attemptEndingMs: endingMs,
-          }));
+          const failed = processed.records.map((record) => failedRecord(record, failure.code, failure.message, attempts, endingMs));
           await this.retry(() => destination.writeErrors({ type: destination.deliveryErrorType, records: failed }));
           return;
         }

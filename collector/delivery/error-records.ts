@@ -21,6 +21,17 @@ export interface ErrorBatch {
   records: FailedRecord[];
 }
 
+/** A record that failed: its arrival time and bytes, why, and after how many attempts ending when. */
+export function failedRecord(
+  record: { arrivalMs: number; data: Buffer },
+  errorCode: string,
+  errorMessage: string,
+  attemptsMade: number,
+  attemptEndingMs: number,
+): FailedRecord {
+  return { arrivalMs: record.arrivalMs, data: record.data, errorCode, errorMessage, attemptsMade, attemptEndingMs };
+}
+
 export function encodeErrorRecords(records: readonly FailedRecord[]): Buffer {
   const lines = records.map((record) =>
     JSON.stringify({

@@ -5,8 +5,10 @@ import {
   formatModelJson,
   readBotocoreModel,
 } from '../../collector/api/schemas/generate-api-model.js';
-import { firehoseValidator, hasOperation, kinesisOperations, validateRequest, type WireProtocol } from '../../collector/api/schemas/validate.js';
+import { firehoseValidator, kinesisOperations, kinesisValidator, type WireProtocol } from '../../collector/api/schemas/validate.js';
 import { AwsError, type ErrorCode } from '../../shared/errors.js';
+
+const { hasOperation, validateRequest } = kinesisValidator;
 
 /** The error validateRequest throws, or a failure if it accepts the input. */
 function rejection(operation: string, input: unknown, protocol: WireProtocol = 'json'): { code: ErrorCode; message: string } {

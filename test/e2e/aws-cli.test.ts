@@ -5,61 +5,24 @@
  * Each CLI start costs most of a second of Python, so the calls are few: waiting for a stream
  * status and looking shards up between reshards go through the SDK.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { awsCli, awsCliJson, awsCliPresent as cliPresent, runAwsCli, type AwsCliResult } from '../helpers/aws-cli.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { kinesisClient, listAllShards, waitForStreamGone, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { hashRangeOf, isOpen, md5HashKey, openShardFor, tilingProblems } from '../helpers/shard-ranges.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-/** The packaged CLI, not whichever `aws` is first on PATH (a pyenv shim or v1 would test something else). */
-const awsCli = '/usr/bin/aws';
-const cliPresent = existsSync(awsCli);
-const cliTimeoutMs = 20_000;
-
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dataDir: { path: string; remove: () => Promise<void> };
 let collector: CollectorProcess;
 let sdk: KinesisClient;
 
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      awsCli,
-      ['kinesis', ...args, '--endpoint-url', collector.endpoint, '--output', 'json'],
-      {
-        timeout: cliTimeoutMs,
-        env: {
-          PATH: process.env.PATH,
-          HOME: dataDir.path,
-          AWS_ACCESS_KEY_ID: 'x',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error); // spawn failure or timeout, not an exit status
-        else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+function runCli(args: string[]): Promise<AwsCliResult> {
+  return runAwsCli('kinesis', args, { endpoint: collector.endpoint, home: dataDir.path });
 }
 
-/** Runs a command that must succeed; returns its JSON output (undefined for commands that print nothing). */
 async function cli<T = Record<string, any>>(...args: string[]): Promise<T> {
-  const result = await runCli(args);
-  if (result.exitCode !== 0) throw new Error(`aws kinesis ${args.join(' ')} exited with ${result.exitCode}: ${result.stderr}`);
-  return (result.stdout.trim() === '' ? undefined : JSON.parse(result.stdout)) as T;
+  return awsCliJson<T>('kinesis', args, { endpoint: collector.endpoint, home: dataDir.path });
 }
 
 describe.skipIf(!cliPresent)(cliPresent ? 'AWS CLI v2 against the collector' : `AWS CLI v2 against the collector — SKIPPED: ${awsCli} is missing (CI installs Debian's awscli)`, () => {

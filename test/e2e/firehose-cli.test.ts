@@ -3,52 +3,28 @@
  * create, describe, list, put-record and put-record-batch into a local bucket, update-destination,
  * delete, and an AWS error as the CLI reports it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCli, awsCliJson, awsCliPresent as cliPresent, runAwsCli, type AwsCliResult } from '../helpers/aws-cli.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { listLocalObjects } from '../helpers/firehose.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-const awsCli = '/usr/bin/aws';
-const cliPresent = existsSync(awsCli);
-
 let dataDir: { path: string; remove: () => Promise<void> };
 let collector: CollectorProcess;
 
-function runCli(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      awsCli,
-      ['firehose', ...args, '--endpoint-url', collector.endpoint, '--output', 'json'],
-      {
-        timeout: 20_000,
-        env: {
-          PATH: process.env.PATH,
-          HOME: dataDir.path,
-          AWS_ACCESS_KEY_ID: 'x',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-          // Debian's CLI 2.9 carries a Firehose model from before 0 s buffering (IntervalInSeconds
-          // min 60); its client-side parameter validation is off so it sends what today's model allows.
-          AWS_CONFIG_FILE: `${dataDir.path}/aws-config`,
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+// Debian's CLI 2.9 carries a Firehose model from before 0 s buffering (IntervalInSeconds min 60);
+// its client-side parameter validation is off (the config file written below) so it sends what
+// today's model allows.
+const target = () => ({ endpoint: collector.endpoint, home: dataDir.path, configFile: `${dataDir.path}/aws-config` });
+
+function runCli(args: string[]): Promise<AwsCliResult> {
+  return runAwsCli('firehose', args, target());
 }
 
 async function cli<T = Record<string, any>>(...args: string[]): Promise<T> {
-  const result = await runCli(args);
-  if (result.exitCode !== 0) throw new Error(`aws firehose ${args.join(' ')} exited with ${result.exitCode}: ${result.stderr}`);
-  return (result.stdout.trim() === '' ? undefined : JSON.parse(result.stdout)) as T;
+  return awsCliJson<T>('firehose', args, target());
 }
 
 describe.skipIf(!cliPresent)(cliPresent ? 'AWS CLI v2 firehose commands' : `AWS CLI v2 firehose commands — SKIPPED: ${awsCli} is missing`, () => {

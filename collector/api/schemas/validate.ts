@@ -131,15 +131,6 @@ export const firehoseValidator = createRequestValidator(firehoseModelJson as Ser
 
 export const kinesisOperations: readonly string[] = kinesisValidator.operations;
 
-export function hasOperation(operation: string): boolean {
-  return kinesisValidator.hasOperation(operation);
-}
-
-/** Validates a Kinesis request (see RequestValidator.validateRequest). */
-export function validateRequest(operation: string, input: unknown, protocol: WireProtocol): Record<string, unknown> {
-  return kinesisValidator.validateRequest(operation, input, protocol);
-}
-
 // --- compiling the model -------------------------------------------------------------------------
 
 function compile(shape: Shape, javaModelPackage: string): Node {

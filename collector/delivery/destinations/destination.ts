@@ -53,6 +53,11 @@ export interface ProcessingConfiguration {
   Processors?: Array<{ Type: string; Parameters?: Array<{ ParameterName: string; ParameterValue: string }> }>;
 }
 
+/** A destination's processing: its ProcessingConfiguration unless that is explicitly disabled. */
+export function enabledProcessing(configuration: ProcessingConfiguration | undefined): ProcessingConfiguration | undefined {
+  return configuration?.Enabled === false ? undefined : configuration;
+}
+
 export interface DestinationContext {
   streamName: string;
   deliveryStreamArn: string;

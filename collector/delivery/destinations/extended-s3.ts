@@ -9,7 +9,7 @@
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, s3BufferingLimits, type WireBufferingHints } from '../buffering.js';
 import { compress, compressionExtensions, type CompressionFormat } from '../compression.js';
-import { encodeErrorRecords, type ErrorBatch, type FailedRecord } from '../error-records.js';
+import { encodeErrorRecords, failedRecord, type ErrorBatch, type FailedRecord } from '../error-records.js';
 import {
   checkObjectKey,
   checkPrefixes,
@@ -25,6 +25,7 @@ import { checkDataFormatConversion, ParquetConverter, type DataFormatConversionC
 import { bucketOf } from '../object-store.js';
 import { checkProcessingConfiguration } from '../processors/index.js';
 import {
+  enabledProcessing,
   mergeWithS3Update,
   type DeliveryRecord,
   type Destination,
@@ -112,7 +113,7 @@ export class ExtendedS3Destination implements Destination {
     private readonly context: DestinationContext,
   ) {
     this.buffering = bufferingOf(config.BufferingHints);
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
+    this.processing = enabledProcessing(config.ProcessingConfiguration);
     this.prefix = parsePrefix(config.Prefix ?? '', 'Prefix');
     this.errorPrefix = config.ErrorOutputPrefix === undefined ? undefined : parsePrefix(config.ErrorOutputPrefix, 'ErrorOutputPrefix');
     this.timeZone = config.CustomTimeZone ?? 'UTC';
@@ -156,18 +157,14 @@ export class ExtendedS3Destination implements Destination {
         // A record that cannot be placed must not block the stream: it goes to the error output.
         const code = error instanceof PartitionLimitError ? 'DynamicPartitioning.ActivePartitionsLimitExceeded' : 'DynamicPartitioning.PartitionKeyMissing';
         const now = this.context.clock.now();
-        for (const record of group) {
-          failed.push({ arrivalMs: record.arrivalMs, data: record.data, errorCode: code, errorMessage: error.message, attemptsMade: 1, attemptEndingMs: now });
-        }
+        for (const record of group) failed.push(failedRecord(record, code, error.message, 1, now));
         continue;
       }
       if (this.converter) {
         const converted = await this.converter.convert(group);
         if (converted.body) await this.putObject(prefix, oldestMs, converted.body, 'UNCOMPRESSED', PARQUET_EXTENSION);
         const now = this.context.clock.now();
-        const unconverted = converted.failed.map(({ record, reason }) => ({
-          arrivalMs: record.arrivalMs, data: record.data, errorCode: 'DataFormatConversion.MalformedData', errorMessage: reason, attemptsMade: 1, attemptEndingMs: now,
-        }));
+        const unconverted = converted.failed.map(({ record, reason }) => failedRecord(record, 'DataFormatConversion.MalformedData', reason, 1, now));
         if (unconverted.length > 0) await this.writeErrors({ type: 'format-conversion-failed', records: unconverted });
       } else {
         await this.putObject(prefix, oldestMs, Buffer.concat(group.map((record) => record.data)), this.config.CompressionFormat);

@@ -19,28 +19,15 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, httpEndpointBufferingLimits, normalizeBufferingHints, type WireBufferingHints } from '../buffering.js';
-import type { ErrorBatch } from '../error-records.js';
-import { checkProcessingConfiguration } from '../processors/index.js';
-import {
-  DeliveryFailure,
-  mergeWithS3Update,
-  type DeliveryRecord,
-  type Destination,
-  type DestinationContext,
-  type DestinationSpec,
-  type ProcessingConfiguration,
-} from './destination.js';
-import { extendedS3Destination, type ExtendedS3Destination } from './extended-s3.js';
+import { DeliveryFailure, mergeWithS3Update, type DeliveryRecord, type DestinationContext, type DestinationSpec } from './destination.js';
+import { describeS3Backed, normalizeS3Backed, S3BackedDestination, type S3BackedConfiguration } from './s3-backed.js';
 
-interface HttpEndpointConfiguration {
+interface HttpEndpointConfiguration extends S3BackedConfiguration {
   EndpointConfiguration: { Url: string; Name?: string; AccessKey?: string };
   BufferingHints: Required<WireBufferingHints>;
   RequestConfiguration: { ContentEncoding: 'NONE' | 'GZIP'; CommonAttributes?: Array<{ AttributeName: string; AttributeValue: string }> };
-  ProcessingConfiguration?: ProcessingConfiguration;
   RoleARN?: string;
-  RetryOptions: { DurationInSeconds: number };
   S3BackupMode: 'FailedDataOnly' | 'AllData';
-  S3Configuration: Record<string, unknown>;
 }
 
 const gzipAsync = promisify(gzip);
@@ -62,24 +49,17 @@ function normalizeHttpEndpoint(raw: Record<string, unknown>): Record<string, unk
   }
   // The model's pattern (https://.*) already demands HTTPS; this catches what the pattern lets through.
   if (parsed.protocol !== 'https:') throw new AwsError('InvalidArgumentException', `EndpointConfiguration.Url must be an https URL: ${url}`);
-  if (!config.S3Configuration) throw new AwsError('InvalidArgumentException', 'S3Configuration is required.');
-  checkProcessingConfiguration(config.ProcessingConfiguration);
+  const shared = normalizeS3Backed(config, { retrySeconds: DEFAULT_RETRY_SECONDS, backupMode: 'FailedDataOnly' });
   return {
     ...config,
     BufferingHints: normalizeBufferingHints(config.BufferingHints, httpEndpointBufferingLimits, 'HttpEndpoint'),
     RequestConfiguration: { ContentEncoding: 'NONE', ...(config.RequestConfiguration ?? {}) },
-    RetryOptions: { DurationInSeconds: config.RetryOptions?.DurationInSeconds ?? DEFAULT_RETRY_SECONDS },
-    S3BackupMode: config.S3BackupMode ?? 'FailedDataOnly',
-    S3Configuration: extendedS3Destination.normalize(config.S3Configuration),
+    ...shared,
   };
 }
 
-class HttpEndpointDestination implements Destination {
-  readonly buffering;
-  readonly processing;
-  readonly retryDurationMs;
+class HttpEndpointDestination extends S3BackedDestination {
   readonly deliveryErrorType = 'http-endpoint-failed';
-  private readonly backup: ExtendedS3Destination;
   /** The request id of a batch, kept across its retries (the engine retries with the same array). */
   private readonly requestIds = new WeakMap<readonly DeliveryRecord[], string>();
 
@@ -87,10 +67,7 @@ class HttpEndpointDestination implements Destination {
     private readonly config: HttpEndpointConfiguration,
     private readonly context: DestinationContext,
   ) {
-    this.buffering = bufferingOf(config.BufferingHints);
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
-    this.retryDurationMs = config.RetryOptions.DurationInSeconds * 1000;
-    this.backup = extendedS3Destination.create(config.S3Configuration, context) as ExtendedS3Destination;
+    super(config, bufferingOf(config.BufferingHints), context);
   }
 
   async deliver(records: readonly DeliveryRecord[]): Promise<void> {
@@ -100,11 +77,7 @@ class HttpEndpointDestination implements Destination {
       this.requestIds.set(records, requestId);
     }
     await this.post(requestId, records);
-    if (this.config.S3BackupMode === 'AllData') await this.backup.deliver(records);
-  }
-
-  writeErrors(batch: ErrorBatch): Promise<void> {
-    return this.backup.writeErrors(batch);
+    if (this.config.S3BackupMode === 'AllData') await this.s3.deliver(records);
   }
 
   private async post(requestId: string, records: readonly DeliveryRecord[]): Promise<void> {
@@ -158,12 +131,11 @@ export const httpEndpointDestination: DestinationSpec = {
   merge: (current, update) => normalizeHttpEndpoint(mergeWithS3Update(current, update)),
   describe(config) {
     // Describe shows the endpoint without its access key, and the backup as an S3 description.
-    const { EndpointConfiguration, S3Configuration, ...rest } = config as { EndpointConfiguration: { Url: string; Name?: string }; S3Configuration: Record<string, unknown> };
-    return {
+    const { EndpointConfiguration, ...rest } = config as { EndpointConfiguration: { Url: string; Name?: string } };
+    return describeS3Backed({
       ...rest,
       EndpointConfiguration: { Url: EndpointConfiguration.Url, ...(EndpointConfiguration.Name !== undefined ? { Name: EndpointConfiguration.Name } : {}) },
-      S3DestinationDescription: S3Configuration,
-    };
+    });
   },
   create: (config, context) => new HttpEndpointDestination(config as unknown as HttpEndpointConfiguration, context),
 };

@@ -16,33 +16,21 @@
  */
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, type BufferingLimits, type WireBufferingHints } from '../buffering.js';
-import type { ErrorBatch, FailedRecord } from '../error-records.js';
+import { failedRecord, type FailedRecord } from '../error-records.js';
 import { compileDateTimePattern, formatDateTime, type ErrorOutputType } from '../object-key.js';
-import { checkProcessingConfiguration } from '../processors/index.js';
-import {
-  DeliveryFailure,
-  mergeWithS3Update,
-  type DeliveryRecord,
-  type Destination,
-  type DestinationContext,
-  type DestinationSpec,
-  type ProcessingConfiguration,
-} from './destination.js';
-import { extendedS3Destination, type ExtendedS3Destination } from './extended-s3.js';
+import { DeliveryFailure, mergeWithS3Update, type DeliveryRecord, type DestinationContext, type DestinationSpec } from './destination.js';
+import { describeS3Backed, normalizeS3Backed, S3BackedDestination, type S3BackedConfiguration } from './s3-backed.js';
 
 type RotationPeriod = 'NoRotation' | 'OneHour' | 'OneDay' | 'OneWeek' | 'OneMonth';
 
-interface SearchConfiguration {
+interface SearchConfiguration extends S3BackedConfiguration {
   ClusterEndpoint?: string;
   DomainARN?: string;
   IndexName: string;
   TypeName?: string;
   IndexRotationPeriod: RotationPeriod;
   BufferingHints: Required<WireBufferingHints>;
-  RetryOptions: { DurationInSeconds: number };
   S3BackupMode: 'FailedDocumentsOnly' | 'AllDocuments';
-  S3Configuration: Record<string, unknown>;
-  ProcessingConfiguration?: ProcessingConfiguration;
   DocumentIdOptions: { DefaultDocumentIdFormat: 'FIREHOSE_DEFAULT' | 'NO_DOCUMENT_ID' };
 }
 
@@ -63,15 +51,12 @@ function normalizeSearch(raw: Record<string, unknown>, kind: string): Record<str
     throw new AwsError('InvalidArgumentException', `${kind}: Riffle needs ClusterEndpoint (a DomainARN names an AWS-managed domain it cannot reach).`);
   }
   if (!config.IndexName) throw new AwsError('InvalidArgumentException', 'IndexName is required.');
-  if (!config.S3Configuration) throw new AwsError('InvalidArgumentException', 'S3Configuration is required.');
-  checkProcessingConfiguration(config.ProcessingConfiguration);
+  const shared = normalizeS3Backed(config, { retrySeconds: DEFAULT_RETRY_SECONDS, backupMode: 'FailedDocumentsOnly' });
   return {
     ...config,
     IndexRotationPeriod: config.IndexRotationPeriod ?? 'OneDay',
     BufferingHints: normalizeBufferingHints(config.BufferingHints, searchBufferingLimits, kind),
-    RetryOptions: { DurationInSeconds: config.RetryOptions?.DurationInSeconds ?? DEFAULT_RETRY_SECONDS },
-    S3BackupMode: config.S3BackupMode ?? 'FailedDocumentsOnly',
-    S3Configuration: extendedS3Destination.normalize(config.S3Configuration),
+    ...shared,
     DocumentIdOptions: config.DocumentIdOptions ?? { DefaultDocumentIdFormat: 'FIREHOSE_DEFAULT' },
   };
 }
@@ -81,21 +66,13 @@ interface BulkItem {
   error?: { type?: string; reason?: string };
 }
 
-class SearchDestination implements Destination {
-  readonly buffering;
-  readonly processing;
-  readonly retryDurationMs;
-  private readonly backup: ExtendedS3Destination;
-
+class SearchDestination extends S3BackedDestination {
   constructor(
     private readonly config: SearchConfiguration,
     private readonly context: DestinationContext,
     readonly deliveryErrorType: ErrorOutputType,
   ) {
-    this.buffering = bufferingOf(config.BufferingHints);
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
-    this.retryDurationMs = config.RetryOptions.DurationInSeconds * 1000;
-    this.backup = extendedS3Destination.create(config.S3Configuration, context) as ExtendedS3Destination;
+    super(config, bufferingOf(config.BufferingHints), context);
   }
 
   indexFor(arrivalMs: number): string {
@@ -142,22 +119,10 @@ class SearchDestination implements Destination {
     const refused: FailedRecord[] = [];
     items.forEach((item, index) => {
       if (item.status < 300) return;
-      const record = records[index]!;
-      refused.push({
-        arrivalMs: record.arrivalMs,
-        data: record.data,
-        errorCode: `OS.${item.error?.type ?? item.status}`,
-        errorMessage: item.error?.reason ?? `HTTP ${item.status}`,
-        attemptsMade: 1,
-        attemptEndingMs: now,
-      });
+      refused.push(failedRecord(records[index]!, `OS.${item.error?.type ?? item.status}`, item.error?.reason ?? `HTTP ${item.status}`, 1, now));
     });
-    if (refused.length > 0) await this.backup.writeErrors({ type: this.deliveryErrorType, records: refused });
-    if (this.config.S3BackupMode === 'AllDocuments') await this.backup.deliver(records);
-  }
-
-  writeErrors(batch: ErrorBatch): Promise<void> {
-    return this.backup.writeErrors(batch);
+    if (refused.length > 0) await this.writeErrors({ type: this.deliveryErrorType, records: refused });
+    if (this.config.S3BackupMode === 'AllDocuments') await this.s3.deliver(records);
   }
 }
 
@@ -171,10 +136,7 @@ function searchSpec(kind: 'AmazonOpenSearchService' | 'Elasticsearch', member: s
     descriptionMember: `${member}Description`,
     normalize,
     merge: (current, update) => normalize(mergeWithS3Update(current, update)),
-    describe(config) {
-      const { S3Configuration, ...rest } = config;
-      return { ...rest, S3DestinationDescription: S3Configuration };
-    },
+    describe: describeS3Backed,
     create: (config, context) => new SearchDestination(config as unknown as SearchConfiguration, context, errorType),
   };
 }

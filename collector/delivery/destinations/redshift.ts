@@ -16,28 +16,15 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { s3BufferingLimits, bufferingOf, normalizeBufferingHints } from '../buffering.js';
-import type { ErrorBatch } from '../error-records.js';
-import { checkProcessingConfiguration } from '../processors/index.js';
-import {
-  DeliveryFailure,
-  mergeWithS3Update,
-  type DeliveryRecord,
-  type Destination,
-  type DestinationContext,
-  type DestinationSpec,
-  type ProcessingConfiguration,
-} from './destination.js';
-import { extendedS3Destination, type ExtendedS3Destination } from './extended-s3.js';
+import { DeliveryFailure, mergeWithS3Update, type DeliveryRecord, type DestinationContext, type DestinationSpec } from './destination.js';
+import { describeS3Backed, normalizeS3Backed, S3BackedDestination, type S3BackedConfiguration } from './s3-backed.js';
 
-interface RedshiftConfiguration {
+interface RedshiftConfiguration extends S3BackedConfiguration {
   RoleARN: string;
   ClusterJDBCURL: string;
   CopyCommand: { DataTableName: string; DataTableColumns?: string; CopyOptions?: string };
   Username?: string;
   Password?: string;
-  RetryOptions: { DurationInSeconds: number };
-  S3Configuration: Record<string, unknown>;
-  ProcessingConfiguration?: ProcessingConfiguration;
   S3BackupMode: 'Disabled' | 'Enabled';
 }
 
@@ -105,37 +92,24 @@ function normalizeRedshift(raw: Record<string, unknown>): Record<string, unknown
     throw new AwsError('InvalidArgumentException', `CopyCommand.DataTableColumns ${columns} is not a comma-separated list of column names.`);
   }
   translateCopyOptions(config.CopyCommand?.CopyOptions);
-  if (!config.S3Configuration) throw new AwsError('InvalidArgumentException', 'S3Configuration is required.');
-  checkProcessingConfiguration(config.ProcessingConfiguration);
   // Source-record backup (S3BackupConfiguration) is not implemented: refuse rather than silently skip it.
   if (config.S3BackupMode === 'Enabled') throw new AwsError('InvalidArgumentException', 'S3BackupMode Enabled (source record backup) is not supported by Riffle yet.');
-  const s3 = extendedS3Destination.normalize(config.S3Configuration);
+  const shared = normalizeS3Backed(config, { retrySeconds: DEFAULT_RETRY_SECONDS, backupMode: 'Disabled' });
+  const prefix = shared.S3Configuration.Prefix;
   // Redshift: the intermediate bucket's prefix cannot hold expressions (Firehose custom prefix rules).
-  if (typeof s3.Prefix === 'string' && s3.Prefix.includes('!{')) throw new AwsError('InvalidArgumentException', 'The S3Configuration Prefix of a Redshift destination cannot contain expressions.');
-  return {
-    ...config,
-    RetryOptions: { DurationInSeconds: config.RetryOptions?.DurationInSeconds ?? DEFAULT_RETRY_SECONDS },
-    S3Configuration: s3,
-    S3BackupMode: config.S3BackupMode ?? 'Disabled',
-  };
+  if (typeof prefix === 'string' && prefix.includes('!{')) throw new AwsError('InvalidArgumentException', 'The S3Configuration Prefix of a Redshift destination cannot contain expressions.');
+  return { ...config, ...shared };
 }
 
-class RedshiftDestination implements Destination {
-  readonly buffering;
-  readonly processing;
-  readonly retryDurationMs;
+class RedshiftDestination extends S3BackedDestination {
   readonly deliveryErrorType = 'redshift-failed';
-  private readonly staging: ExtendedS3Destination;
   private readonly connection: pg.ClientConfig;
   private readonly copySql: string;
 
   constructor(config: RedshiftConfiguration, context: DestinationContext) {
     const s3 = config.S3Configuration as { BufferingHints?: { SizeInMBs?: number; IntervalInSeconds?: number } };
     // Firehose buffers a Redshift destination by its S3Configuration's hints (the staging objects).
-    this.buffering = bufferingOf(normalizeBufferingHints(s3.BufferingHints, s3BufferingLimits, 'Redshift'));
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
-    this.retryDurationMs = config.RetryOptions.DurationInSeconds * 1000;
-    this.staging = extendedS3Destination.create(config.S3Configuration, context) as ExtendedS3Destination;
+    super(config, bufferingOf(normalizeBufferingHints(s3.BufferingHints, s3BufferingLimits, 'Redshift')), context);
     const [, host, port, database] = JDBC_URL.exec(config.ClusterJDBCURL)!;
     this.connection = {
       host,
@@ -153,7 +127,7 @@ class RedshiftDestination implements Destination {
 
   async deliver(records: readonly DeliveryRecord[]): Promise<void> {
     // Stage first (Firehose loads from the intermediate S3 objects), then load the same bytes.
-    await this.staging.deliver(records);
+    await this.s3.deliver(records);
     const client = new pg.Client(this.connection);
     try {
       await client.connect();
@@ -163,10 +137,6 @@ class RedshiftDestination implements Destination {
     } finally {
       await client.end().catch(() => undefined);
     }
-  }
-
-  writeErrors(batch: ErrorBatch): Promise<void> {
-    return this.staging.writeErrors(batch);
   }
 }
 
@@ -180,8 +150,8 @@ export const redshiftDestination: DestinationSpec = {
   merge: (current, update) => normalizeRedshift(mergeWithS3Update(current, update)),
   describe(config) {
     // Describe never shows the password; the staging bucket is an S3 description.
-    const { Password: _password, S3Configuration, ...rest } = config;
-    return { ...rest, S3DestinationDescription: S3Configuration };
+    const { Password: _password, ...rest } = config;
+    return describeS3Backed(rest);
   },
   create: (config, context) => new RedshiftDestination(config as unknown as RedshiftConfiguration, context),
 };

@@ -13,29 +13,16 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../../shared/errors.js';
 import { bufferingOf, normalizeBufferingHints, type BufferingLimits, type WireBufferingHints } from '../buffering.js';
-import type { ErrorBatch } from '../error-records.js';
-import { checkProcessingConfiguration } from '../processors/index.js';
-import {
-  DeliveryFailure,
-  mergeWithS3Update,
-  type DeliveryRecord,
-  type Destination,
-  type DestinationContext,
-  type DestinationSpec,
-  type ProcessingConfiguration,
-} from './destination.js';
-import { extendedS3Destination, type ExtendedS3Destination } from './extended-s3.js';
+import { DeliveryFailure, mergeWithS3Update, type DeliveryRecord, type DestinationContext, type DestinationSpec } from './destination.js';
+import { describeS3Backed, normalizeS3Backed, S3BackedDestination, type S3BackedConfiguration } from './s3-backed.js';
 
-interface SplunkConfiguration {
+interface SplunkConfiguration extends S3BackedConfiguration {
   HECEndpoint: string;
   HECEndpointType: 'Raw' | 'Event';
   HECToken?: string;
   HECAcknowledgmentTimeoutInSeconds: number;
   BufferingHints: Required<WireBufferingHints>;
-  RetryOptions: { DurationInSeconds: number };
   S3BackupMode: 'FailedEventsOnly' | 'AllEvents';
-  S3Configuration: Record<string, unknown>;
-  ProcessingConfiguration?: ProcessingConfiguration;
 }
 
 // SplunkBufferingHints: 1–5 MiB (default 5), 0–60 s (default 60).
@@ -49,34 +36,24 @@ function normalizeSplunk(raw: Record<string, unknown>): Record<string, unknown> 
   const config = raw as Partial<SplunkConfiguration> & { BufferingHints?: WireBufferingHints };
   if (!config.HECEndpoint) throw new AwsError('InvalidArgumentException', 'HECEndpoint is required.');
   if (!/^https?:\/\//.test(config.HECEndpoint)) throw new AwsError('InvalidArgumentException', `HECEndpoint ${config.HECEndpoint} is not an http(s) URL.`);
-  if (!config.S3Configuration) throw new AwsError('InvalidArgumentException', 'S3Configuration is required.');
-  checkProcessingConfiguration(config.ProcessingConfiguration);
+  const shared = normalizeS3Backed(config, { retrySeconds: DEFAULT_RETRY_SECONDS, backupMode: 'FailedEventsOnly' });
   return {
     ...config,
     HECAcknowledgmentTimeoutInSeconds: config.HECAcknowledgmentTimeoutInSeconds ?? DEFAULT_ACK_TIMEOUT_SECONDS,
     BufferingHints: normalizeBufferingHints(config.BufferingHints, splunkBufferingLimits, 'Splunk'),
-    RetryOptions: { DurationInSeconds: config.RetryOptions?.DurationInSeconds ?? DEFAULT_RETRY_SECONDS },
-    S3BackupMode: config.S3BackupMode ?? 'FailedEventsOnly',
-    S3Configuration: extendedS3Destination.normalize(config.S3Configuration),
+    ...shared,
   };
 }
 
-class SplunkDestination implements Destination {
-  readonly buffering;
-  readonly processing;
-  readonly retryDurationMs;
+class SplunkDestination extends S3BackedDestination {
   readonly deliveryErrorType = 'splunk-failed';
-  private readonly backup: ExtendedS3Destination;
   private readonly channel = randomUUID();
 
   constructor(
     private readonly config: SplunkConfiguration,
     context: DestinationContext,
   ) {
-    this.buffering = bufferingOf(config.BufferingHints);
-    this.processing = config.ProcessingConfiguration?.Enabled === false ? undefined : config.ProcessingConfiguration;
-    this.retryDurationMs = config.RetryOptions.DurationInSeconds * 1000;
-    this.backup = extendedS3Destination.create(config.S3Configuration, context) as ExtendedS3Destination;
+    super(config, bufferingOf(config.BufferingHints), context);
   }
 
   private url(path: string): string {
@@ -116,7 +93,7 @@ class SplunkDestination implements Destination {
     const path = this.config.HECEndpointType === 'Raw' ? 'services/collector/raw' : 'services/collector/event';
     const answer = await this.call(path, Buffer.concat(records.map((record) => record.data)));
     if (typeof answer.ackId === 'number') await this.awaitAck(answer.ackId);
-    if (this.config.S3BackupMode === 'AllEvents') await this.backup.deliver(records);
+    if (this.config.S3BackupMode === 'AllEvents') await this.s3.deliver(records);
   }
 
   /** Polls HEC's ack endpoint until the indexers confirm the batch or the acknowledgement timeout passes. */
@@ -129,10 +106,6 @@ class SplunkDestination implements Destination {
       await new Promise((resolve) => setTimeout(resolve, ACK_POLL_MS));
     }
   }
-
-  writeErrors(batch: ErrorBatch): Promise<void> {
-    return this.backup.writeErrors(batch);
-  }
 }
 
 export const splunkDestination: DestinationSpec = {
@@ -143,9 +116,6 @@ export const splunkDestination: DestinationSpec = {
   descriptionMember: 'SplunkDestinationDescription',
   normalize: normalizeSplunk,
   merge: (current, update) => normalizeSplunk(mergeWithS3Update(current, update)),
-  describe(config) {
-    const { S3Configuration, ...rest } = config;
-    return { ...rest, S3DestinationDescription: S3Configuration };
-  },
+  describe: describeS3Backed,
   create: (config, context) => new SplunkDestination(config as unknown as SplunkConfiguration, context),
 };
