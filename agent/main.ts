@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../shared/clock.js';
 import { createLogger } from '../shared/log.js';
 import { Spool } from './buffer/spool.js';
-import { targetQuotas } from './buffer/batcher.js';
+import { MAX_GENERATED_PARTITION_KEY_BYTES, targetQuotas } from './buffer/batcher.js';
 import { ConfigError, loadAgentConfig, type AgentConfig, type FlowConfig } from './config.js';
 import { Flow } from './pipeline.js';
 import { buildProcessors, type Processor } from './processors/index.js';
@@ -24,8 +24,6 @@ import { printStatus, writeStatus } from './status.js';
 
 const log = createLogger('agent');
 const STATUS_INTERVAL_MS = 5_000;
-/** Room left for the partition key under the target's record quota (Kinesis: 256 characters). */
-const PARTITION_KEY_ROOM_BYTES = 256;
 
 const usage = `Usage: riffle-agent [--config FILE] [--state-dir DIR]
        riffle-agent status [--state-dir DIR]
@@ -169,7 +167,8 @@ async function start(config: AgentConfig, stateDir: string, startedAtMs: number)
           initialPosition: flowConfig.source.initialPosition,
           skipHeaderLines: flowConfig.source.skipHeaderLines,
           truncatedRecordTerminator: flowConfig.source.truncatedRecordTerminator,
-          maxRecordBytes: targetQuotas[flowConfig.destination.kind].maxRecordBytes - PARTITION_KEY_ROOM_BYTES,
+          // Room for the partition key the flow generates under the target's record quota.
+          maxRecordBytes: targetQuotas[flowConfig.destination.kind].maxRecordBytes - MAX_GENERATED_PARTITION_KEY_BYTES,
           ...(flowConfig.source.multiLineStartPattern !== undefined ? { multiLineStartPattern: flowConfig.source.multiLineStartPattern } : {}),
         },
         {

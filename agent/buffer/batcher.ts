@@ -44,7 +44,7 @@ export const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
  * one from the flow's `partitionKeyOption` after batching; the keys the agent generates are
  * ASCII, so 256 bytes covers any of them.
  */
-const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
+export const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
 
 
 export interface Batch {
