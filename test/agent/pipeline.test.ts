@@ -12,7 +12,7 @@ import { Flow } from '../../agent/pipeline.js';
 import { buildProcessors } from '../../agent/processors/index.js';
 import type { AckTarget } from '../../agent/record.js';
 import type { SendOutcome, Sink, SinkRecord } from '../../agent/sinks/index.js';
-import { targetQuotas } from '../../agent/buffer/batcher.js';
+import { kinesisSink } from '../../agent/sinks/kinesis.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -36,7 +36,7 @@ const flowConfig: FlowConfig = {
 /** A sink whose sends wait for the test: `answer` settles the oldest waiting send. */
 class ScriptedSink implements Sink {
   readonly name = 'scripted';
-  readonly limits = { maxRecords: targetQuotas.kinesis.maxRecords, maxBatchBytes: targetQuotas.kinesis.maxBatchBytes, maxRecordBytes: targetQuotas.kinesis.maxRecordBytes };
+  readonly limits = kinesisSink.limits;
   readonly delivered: string[] = [];
   private readonly waiting: Array<{ records: SinkRecord[]; resolve: (outcomes: SendOutcome[]) => void }> = [];
   /** When set, sends answer at once: 'ok' delivers, 'retry' refuses every record. */
