@@ -12,6 +12,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { replaceFileDurably } from '../../shared/durable-file.js';
 
 export interface ObjectStore {
   /** Resolves once the object is durably stored under `key`. */
@@ -36,21 +37,8 @@ export class LocalFolderObjectStore implements ObjectStore {
     }
     const dir = dirname(path);
     await fsp.mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${randomUUID()}.tmp`);
-    const handle = await fsp.open(temp, 'w');
-    try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(temp, path);
-    const dirHandle = await fsp.open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    // A dot-prefixed temporary name: listings skip it, as they skip S3's in-flight uploads.
+    await replaceFileDurably(path, body, { temporaryPath: join(dir, `.${randomUUID()}.tmp`) });
   }
 }
 
