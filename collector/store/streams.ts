@@ -84,6 +84,8 @@ export interface ReadResult {
   millisBehindLatest: number;
   /** Whether the read reached the shard's newest record (more may arrive later). */
   caughtUp: boolean;
+  /** Data plus partition-key bytes of `records`: what a read budget is charged. */
+  bytes: number;
   childShards?: Array<{ shardId: string; parentShards: string[]; startingHashKey: string; endingHashKey: string }>;
 }
 
@@ -908,7 +910,7 @@ export class StreamStore {
     for (const r of records) bytes += r.data.length + Buffer.byteLength(r.partitionKey);
     if (!options.enhancedFanOut) runtime.throughput.chargeRead(bytes, now);
     const last = records[records.length - 1];
-    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp };
+    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp, bytes };
     const closedAndDrained = shard.closedMs !== undefined && !log.acceptsAppends && caughtUp;
     if (closedAndDrained) {
       result.childShards = state.meta.shards
