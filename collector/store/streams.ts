@@ -133,7 +133,7 @@ export class StreamStore {
   private readonly iterators: IteratorCodec;
   readonly metrics = new StreamMetrics();
   readonly consumers: ConsumerRegistry;
-  /** Wakes subscribers of a shard (`<stream>/<createdMs>/<shardNumber>`) when it gains records or closes. */
+  /** Wakes subscribers of a shard (`<stream>/<shardId>`) when it gains records or closes. */
   private readonly shardWatchers = new Map<string, Set<() => void>>();
   private accountSettings: AccountSettings = {};
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -869,6 +869,7 @@ export class StreamStore {
   }
 
   private notifyShard(streamName: string, shardNumber: number): void {
+    if (this.shardWatchers.size === 0) return; // every putRecords calls this: no key to build when nobody subscribes
     const key = `${streamName}/${shardIdFor(shardNumber)}`;
     const listeners = this.shardWatchers.get(key);
     if (!listeners) return;
