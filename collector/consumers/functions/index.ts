@@ -18,10 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
 import { AwsError, isAwsError } from '../../../shared/errors.js';
 import { ConfigError } from '../../../shared/config-values.js';
+import { LocalFolderObjectStore } from '../../delivery/object-store.js';
 import { SHARD_END, type Lease } from '../../store/leases.js';
 import type { StreamStore } from '../../store/streams.js';
 import { checkEventSourceMappings, type EventSourceMapping } from './config.js';
@@ -274,16 +275,7 @@ export class HostedFunctions {
     const now = new Date(this.store.now());
     const iso = now.toISOString();
     const key = `aws/lambda/${mapping.name}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 19).replaceAll(':', '.')}-${randomUUID()}`;
-    const path = join(this.options.dataDir, 's3', bucket, key);
-    await fsp.mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.tmp`;
-    const file = await fsp.open(temporary, 'w');
-    try {
-      await file.writeFile(JSON.stringify(content));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fsp.rename(temporary, path);
+    // The same local bucket folders as Firehose's S3 destinations (durable before it resolves).
+    await new LocalFolderObjectStore(join(this.options.dataDir, 's3')).putObject(bucket, key, Buffer.from(JSON.stringify(content)));
   }
 }
