@@ -20,6 +20,7 @@ import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
+import { sleepUnlessAborted } from '../../../shared/clock.js';
 import { AwsError, isAwsError } from '../../../shared/errors.js';
 import { ConfigError } from '../../../shared/config-values.js';
 import { LocalFolderObjectStore } from '../../delivery/object-store.js';
@@ -241,7 +242,7 @@ export class HostedFunctions {
         } catch (error) {
           if (isAwsError(error, 'ResourceNotFoundException')) return; // the stream or shard went away
           this.options.log('function_shard_failed', { mapping: mapping.name, shardId: lease.shardId, error: String(error) });
-          await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+          await sleepUnlessAborted(backoff.failed(false), signal);
         }
       }
     } finally {
@@ -261,7 +262,7 @@ export class HostedFunctions {
         return;
       } catch (error) {
         this.options.log('function_failure_destination_failed', { mapping: mapping.name, destination, error: String(error) });
-        await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+        await sleepUnlessAborted(backoff.failed(false), signal);
       }
     }
   }
