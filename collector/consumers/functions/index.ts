@@ -31,7 +31,6 @@ import { createInvoker } from './invoker.js';
 import { ShardRunner, type ShardCheckpoint } from './shard-runner.js';
 
 export type { EventSourceMapping } from './config.js';
-export { checkEventSourceMappings } from './config.js';
 
 const LEASE_OWNER = 'collector';
 /** How often a mapping looks for new shards (after a reshard) and streams that did not exist yet. */
