@@ -20,7 +20,7 @@ import { encodeEvent, encodeExceptionEvent } from '../../shared/event-stream.js'
 import { encodeAwsBody } from '../../shared/aws-wire.js';
 import { EventStreamOutput, type EventStreamSink } from '../api/operation.js';
 import { childShardsOutput, recordsOutput } from '../api/kinesis/get-records.js';
-import { GET_RECORDS_MAX_RECORDS, type IteratorType, type ReadResult, type StreamStore } from '../store/streams.js';
+import { GET_RECORDS_MAX_RECORDS, type IteratorType, type StreamStore } from '../store/streams.js';
 import { TokenBucket } from '../store/throughput.js';
 
 /** "The event stream that your consumer receives lasts for 5 minutes" — SubscribeToShard API reference. */
@@ -135,7 +135,7 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
       };
       const message = encodeEvent('SubscribeToShardEvent', encodeAwsBody(event, 'json'));
       // Charged as GetRecords is: data and partition keys, not the encoding around them.
-      budget?.takeAllowingDebt(recordBytes(result.records), timers.now());
+      budget?.takeAllowingDebt(result.bytes, timers.now());
       await sink.write(message);
     }
     if (closed) {
@@ -155,12 +155,6 @@ async function pushRecords(store: StreamStore, state: SubscriptionState, sink: E
     sleeping.abort();
     unwatch();
   }
-}
-
-function recordBytes(records: ReadResult['records']): number {
-  let bytes = 0;
-  for (const record of records) bytes += record.data.length + Buffer.byteLength(record.partitionKey);
-  return bytes;
 }
 
 /** Read failures become the event stream's modeled exceptions; anything unexpected is InternalFailureException. */

@@ -26,6 +26,11 @@ export const SUBSCRIPTION_TAKEOVER_MS = 5_000;
 
 const CONSUMER_ARN = /^arn:aws[\w-]*:kinesis:([\w-]+):(\d{12}):stream\/([a-zA-Z0-9_.-]+)\/consumer\/([a-zA-Z0-9_.-]+):(\d+)$/;
 
+/** Whether `arn` has the form of a consumer ARN (it may still name no registered consumer). */
+export function isConsumerArn(arn: string): boolean {
+  return CONSUMER_ARN.test(arn);
+}
+
 export interface ConsumerView {
   streamName: string;
   consumer: ConsumerMeta;

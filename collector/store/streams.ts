@@ -84,6 +84,8 @@ export interface ReadResult {
   millisBehindLatest: number;
   /** Whether the read reached the shard's newest record (more may arrive later). */
   caughtUp: boolean;
+  /** Data plus partition-key bytes of `records`: what a read budget is charged. */
+  bytes: number;
   childShards?: Array<{ shardId: string; parentShards: string[]; startingHashKey: string; endingHashKey: string }>;
 }
 
@@ -131,7 +133,7 @@ export class StreamStore {
   private readonly iterators: IteratorCodec;
   readonly metrics = new StreamMetrics();
   readonly consumers: ConsumerRegistry;
-  /** Wakes subscribers of a shard (`<stream>/<createdMs>/<shardNumber>`) when it gains records or closes. */
+  /** Wakes subscribers of a shard (`<stream>/<shardId>`) when it gains records or closes. */
   private readonly shardWatchers = new Map<string, Set<() => void>>();
   private accountSettings: AccountSettings = {};
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -867,6 +869,7 @@ export class StreamStore {
   }
 
   private notifyShard(streamName: string, shardNumber: number): void {
+    if (this.shardWatchers.size === 0) return; // every putRecords calls this: no key to build when nobody subscribes
     const key = `${streamName}/${shardIdFor(shardNumber)}`;
     const listeners = this.shardWatchers.get(key);
     if (!listeners) return;
@@ -908,7 +911,7 @@ export class StreamStore {
     for (const r of records) bytes += r.data.length + Buffer.byteLength(r.partitionKey);
     if (!options.enhancedFanOut) runtime.throughput.chargeRead(bytes, now);
     const last = records[records.length - 1];
-    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp };
+    const result: ReadResult = { records, millisBehindLatest: caughtUp || !last ? 0 : Math.max(0, now - last.arrivalMs), caughtUp, bytes };
     const closedAndDrained = shard.closedMs !== undefined && !log.acceptsAppends && caughtUp;
     if (closedAndDrained) {
       result.childShards = state.meta.shards

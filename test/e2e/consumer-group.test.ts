@@ -8,12 +8,12 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsumerApi, type WireLease } from '../../shared/consumer/api-client.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { LEASE_START, readProcessed, startWorkerProcess, type WorkerProcess } from '../helpers/consumer-worker-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -100,8 +100,7 @@ describe.each(['polling', 'fan-out'] as const)('consumer library: a group of wor
   });
 
   it('balances shards over three workers, moves a killed worker’s shards without skipping records, and checkpoints durably', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 6 }));
-    await waitForStreamStatus(client, STREAM);
+    await createActiveStream(client, STREAM, 6);
     const first = await putRecords('a', 600);
     const ids = ['w1', 'w2', 'w3'];
     for (const id of ids) await startWorker(id, readMode);
@@ -164,8 +163,7 @@ describe.each(['polling', 'fan-out'] as const)('consumer library: a group of wor
   });
 
   it('reads a split shard’s children only after the parent, and opens KPL aggregates built by aws-kinesis-agg', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
-    await waitForStreamStatus(client, STREAM);
+    await createActiveStream(client, STREAM);
     const parentRecords = await putRecords('parent', 50);
     await client.send(new SplitShardCommand({ StreamName: STREAM, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
     await waitForStreamStatus(client, STREAM);
@@ -191,8 +189,7 @@ describe.each(['polling', 'fan-out'] as const)('consumer library: a group of wor
   });
 
   it('resumes inside a KPL aggregate after a checkpoint at a sub-sequence number', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
-    await waitForStreamStatus(client, STREAM);
+    await createActiveStream(client, STREAM);
     const aggregator = new awsKinesisAgg.RecordAggregator();
     const userRecords = Array.from({ length: 20 }, (_, i) => `user-${i}`);
     for (const data of userRecords) aggregator.addUserRecord({ partitionKey: 'agg', data: Buffer.from(data) });

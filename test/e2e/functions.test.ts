@@ -9,10 +9,10 @@ import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateStreamCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient, readShard } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { errorTypeOf, sendRaw } from '../helpers/raw-http.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -160,8 +160,7 @@ describe('hosted functions', () => {
     collector = await startCollector(join(dir.path, 'data'), collectorArgs());
     client = kinesisClient(collector.endpoint);
     for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'payload', 'windows']) {
-      await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
-      await waitForStreamStatus(client, stream);
+      await createActiveStream(client, stream);
     }
   });
   afterAll(async () => {
@@ -259,8 +258,7 @@ describe('hosted functions', () => {
   });
 
   it('creates, lists and deletes mappings through the RiffleFunctions API, durably', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: 'managed', ShardCount: 1 }));
-    await waitForStreamStatus(client, 'managed');
+    await createActiveStream(client, 'managed');
     const entry = { name: 'managed', streamName: 'managed', module: writeFunction('managed', ''), StartingPosition: 'TRIM_HORIZON' };
     const created = await functionsApi('CreateEventSourceMapping', entry);
     expect(created.status).toBe(200);

@@ -5,7 +5,6 @@
  * registrations survive a restart.
  */
 import {
-  CreateStreamCommand,
   DeleteResourcePolicyCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
@@ -23,7 +22,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, rejectionOf, waitForStreamGone, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient, rejectionOf, waitForStreamGone } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -72,8 +71,7 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
   });
 
   it('registers consumers CREATING → ACTIVE with AWS ARNs, lists, describes and deregisters them, durably', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: 'fan', ShardCount: 1 }));
-    await waitForStreamStatus(client, 'fan');
+    await createActiveStream(client, 'fan');
     const before = Math.floor(Date.now() / 1000);
     const { Consumer: registered } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn('fan'), ConsumerName: 'dashboard' }));
     expect(registered?.ConsumerStatus).toBe('CREATING');
@@ -114,8 +112,7 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
   });
 
   it('keeps tags and a resource policy per consumer, addressed by its ARN', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: 'tagged', ShardCount: 1 }));
-    await waitForStreamStatus(client, 'tagged');
+    await createActiveStream(client, 'tagged');
     const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn('tagged'), ConsumerName: 'billing', Tags: { team: 'finance' } }));
     const arn = Consumer!.ConsumerARN!;
     const tags = async (resource: string) => (await client.send(new ListTagsForResourceCommand({ ResourceARN: resource }))).Tags;
@@ -135,16 +132,14 @@ describe('enhanced fan-out consumer registration (SDK v3, HTTP/2)', () => {
   });
 
   it('refuses DeleteStream while consumers are registered unless EnforceConsumerDeletion is set', async () => {
-    await client.send(new CreateStreamCommand({ StreamName: 'held', ShardCount: 1 }));
-    await waitForStreamStatus(client, 'held');
+    await createActiveStream(client, 'held');
     await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn('held'), ConsumerName: 'archiver' }));
     expect((await rejectionOf(client.send(new DeleteStreamCommand({ StreamName: 'held' })))).name).toBe('ResourceInUseException');
     expect((await rejectionOf(client.send(new DeleteStreamCommand({ StreamName: 'held', EnforceConsumerDeletion: false })))).name).toBe('ResourceInUseException');
     await client.send(new DeleteStreamCommand({ StreamName: 'held', EnforceConsumerDeletion: true }));
     await waitForStreamGone(client, 'held');
     // A stream of the same name starts without the old consumers.
-    await client.send(new CreateStreamCommand({ StreamName: 'held', ShardCount: 1 }));
-    await waitForStreamStatus(client, 'held');
+    await createActiveStream(client, 'held');
     expect(await listAll('held', 100)).toEqual([]);
   });
 });

@@ -5,7 +5,6 @@
  * exception event when the stream is deleted under the subscription.
  */
 import {
-  CreateStreamCommand,
   DeleteStreamCommand,
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
@@ -20,7 +19,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, rejectionOf, waitForStreamStatus, type Transport } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient, rejectionOf, waitForStreamStatus, type Transport } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -86,8 +85,7 @@ describe.each<Transport>(['http2', 'http1'])('SubscribeToShard with the SDK v3 o
   });
 
   async function activeConsumer(stream: string, name: string): Promise<string> {
-    await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
-    await waitForStreamStatus(client, stream);
+    await createActiveStream(client, stream);
     const { Consumer } = await client.send(
       new RegisterStreamConsumerCommand({ StreamARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${stream}`, ConsumerName: name }),
     );

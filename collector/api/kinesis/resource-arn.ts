@@ -4,10 +4,9 @@
  * consumer's tags and policy live with it in its stream's metadata.
  */
 import { AwsError } from '../../../shared/errors.js';
+import { isConsumerArn } from '../../store/consumers.js';
 import type { ConsumerMeta, StreamMeta } from '../../store/metadata.js';
 import type { StreamRef, StreamStore } from '../../store/streams.js';
-
-const CONSUMER_ARN = /^arn:aws[\w-]*:kinesis:[\w-]+:\d{12}:stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:\d+$/;
 
 /** A stream, or one of its enhanced fan-out consumers. */
 export interface TaggedResource {
@@ -17,7 +16,7 @@ export interface TaggedResource {
 
 /** What a ResourceARN names; ResourceNotFoundException for a consumer that is not registered. */
 export function resourceOf(store: StreamStore, resourceArn: string): TaggedResource {
-  if (!CONSUMER_ARN.test(resourceArn)) return { stream: { streamArn: resourceArn } };
+  if (!isConsumerArn(resourceArn)) return { stream: { streamArn: resourceArn } };
   const { streamName, consumer } = store.consumers.find({ consumerArn: resourceArn });
   return { stream: { streamName }, consumerName: consumer.name };
 }

@@ -22,20 +22,19 @@ export interface RiffleOperation<Input> {
 
 /** Application, stream and shard names follow Kinesis's stream-name rule. */
 const NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const SHARD_ID = /^[a-zA-Z0-9_.-]{1,128}$/;
 
 function invalid(message: string): AwsError {
   return new AwsError('ValidationException', message);
 }
 
-export function requireName(input: Record<string, unknown>, member: string, pattern: RegExp = NAME): string {
+export function requireName(input: Record<string, unknown>, member: string): string {
   const value = input[member];
-  if (typeof value !== 'string' || !pattern.test(value)) throw invalid(`${member} must be a string matching ${pattern.source}.`);
+  if (typeof value !== 'string' || !NAME.test(value)) throw invalid(`${member} must be a string matching ${NAME.source}.`);
   return value;
 }
 
 export function requireShardId(input: Record<string, unknown>, member = 'ShardId'): string {
-  return requireName(input, member, SHARD_ID);
+  return requireName(input, member);
 }
 
 export function optionalString(input: Record<string, unknown>, member: string, max = 256): string | undefined {
@@ -53,7 +52,7 @@ export function requireCounter(input: Record<string, unknown>, member: string): 
 
 export function shardIdList(input: Record<string, unknown>, member: string): string[] {
   const value = input[member] ?? [];
-  if (!Array.isArray(value) || value.length > 2 || !value.every((id) => typeof id === 'string' && SHARD_ID.test(id))) {
+  if (!Array.isArray(value) || value.length > 2 || !value.every((id) => typeof id === 'string' && NAME.test(id))) {
     throw invalid(`${member} must be a list of at most 2 shard ids.`);
   }
   return value as string[];

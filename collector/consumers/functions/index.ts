@@ -18,10 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
+import { sleepUnlessAborted } from '../../../shared/clock.js';
 import { AwsError, isAwsError } from '../../../shared/errors.js';
 import { ConfigError } from '../../../shared/config-values.js';
+import { LocalFolderObjectStore } from '../../delivery/object-store.js';
 import { SHARD_END, type Lease } from '../../store/leases.js';
 import type { StreamStore } from '../../store/streams.js';
 import { checkEventSourceMappings, type EventSourceMapping } from './config.js';
@@ -29,7 +31,6 @@ import { createInvoker } from './invoker.js';
 import { ShardRunner, type ShardCheckpoint } from './shard-runner.js';
 
 export type { EventSourceMapping } from './config.js';
-export { checkEventSourceMappings } from './config.js';
 
 const LEASE_OWNER = 'collector';
 /** How often a mapping looks for new shards (after a reshard) and streams that did not exist yet. */
@@ -240,7 +241,7 @@ export class HostedFunctions {
         } catch (error) {
           if (isAwsError(error, 'ResourceNotFoundException')) return; // the stream or shard went away
           this.options.log('function_shard_failed', { mapping: mapping.name, shardId: lease.shardId, error: String(error) });
-          await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+          await sleepUnlessAborted(backoff.failed(false), signal);
         }
       }
     } finally {
@@ -260,7 +261,7 @@ export class HostedFunctions {
         return;
       } catch (error) {
         this.options.log('function_failure_destination_failed', { mapping: mapping.name, destination, error: String(error) });
-        await new Promise((resolve) => setTimeout(resolve, backoff.failed(false)));
+        await sleepUnlessAborted(backoff.failed(false), signal);
       }
     }
   }
@@ -274,16 +275,7 @@ export class HostedFunctions {
     const now = new Date(this.store.now());
     const iso = now.toISOString();
     const key = `aws/lambda/${mapping.name}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 19).replaceAll(':', '.')}-${randomUUID()}`;
-    const path = join(this.options.dataDir, 's3', bucket, key);
-    await fsp.mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.tmp`;
-    const file = await fsp.open(temporary, 'w');
-    try {
-      await file.writeFile(JSON.stringify(content));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fsp.rename(temporary, path);
+    // The same local bucket folders as Firehose's S3 destinations (durable before it resolves).
+    await new LocalFolderObjectStore(join(this.options.dataDir, 's3')).putObject(bucket, key, Buffer.from(JSON.stringify(content)));
   }
 }

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Backoff } from '../../../shared/backoff.js';
+import { sleepUnlessAborted } from '../../../shared/clock.js';
 import { partitionKeyHash } from '../../../shared/hash-key.js';
 import { SHARD_END } from '../../store/leases.js';
 import type { StreamStore } from '../../store/streams.js';
@@ -223,7 +224,7 @@ export class ShardRunner {
       const live = await this.dropExpired(remaining);
       if (live.length === 0 && remaining.length > 0) return undefined;
       remaining = live;
-      await waitFor(new Promise(() => undefined), backoff.failed(false), signal);
+      await sleepUnlessAborted(backoff.failed(false), signal);
     }
   }
 
