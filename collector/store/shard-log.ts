@@ -382,7 +382,7 @@ export class ShardLog {
 
   /**
    * Yields the records of one read chunk at a time (not one promise per record). A record's
-   * data is a view of its chunk when the batch uses most of the chunk (the records of one
+   * data is a view of its chunk when the batch fills at least half the chunk (the records of one
    * GetRecords answer share a few chunks and are dropped with it), a copy otherwise, so that a
    * reader keeping a few records (at the stream's tail) does not pin a whole 1 MiB chunk each.
    */
