@@ -22,7 +22,7 @@ import { startCollector } from '../helpers/collector-process.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords } from './agent-delivery-watch.js';
-import { startMosquitto } from './agent-mosquitto.js';
+import { mosquittoSubBinary, startMosquitto } from '../helpers/mosquitto.js';
 
 const PUBLISHERS = 10;
 const MESSAGE_BYTES = 100;
@@ -105,10 +105,9 @@ async function benchMosquitto(dir: string): Promise<RunResult> {
     // The subscriber is Debian's mosquitto_sub (C) in its own process, so the Node process that
     // publishes carries no subscriber work; it exits after the warm-up and measured messages.
     const total = PUBLISHERS * (WARMUP_PER_PUBLISHER + perPublisher);
-    const subscriber = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-i', 'bench-sub', '-q', '1', '-t', 'bench/#', '-C', String(total)], { stdio: 'ignore' });
+    const subscriber = spawn(mosquittoSubBinary, ['-h', '127.0.0.1', '-p', String(broker.port), '-i', 'bench-sub', '-q', '1', '-t', 'bench/#', '-C', String(total)], { stdio: 'ignore' });
     const subscriberDone = once(subscriber, 'exit').then(() => performance.now());
-    // mosquitto logs a subscription as "<client id> <qos> <filter>".
-    await broker.waitForLog((line) => line.endsWith('bench-sub 1 bench/#'), 10_000);
+    await broker.waitForSubscription('bench-sub', 'bench/#', 10_000);
     const publishers = await connectPublishers(broker.url, 'mosquitto');
     await publishAll(publishers, WARMUP_PER_PUBLISHER, (p) => `bench/warm-${p}`);
     const started = performance.now();
