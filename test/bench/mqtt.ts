@@ -16,10 +16,9 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startCollector } from '../helpers/collector-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords } from './agent-delivery-watch.js';
 import { mosquittoSubBinary, startMosquitto } from '../helpers/mosquitto.js';
@@ -82,8 +81,7 @@ async function benchRiffle(dir: string): Promise<RunResult> {
   const collector = await startCollector(join(dir, 'riffle'), ['--config', config, '--shard-limits', 'off']);
   try {
     const kinesis = kinesisClient(collector.endpoint);
-    await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 4 }));
-    await waitForStreamStatus(kinesis, STREAM);
+    await createActiveStream(kinesis, STREAM, 4);
     const url = `mqtt://127.0.0.1:${collector.mqttPort}`;
     const publishers = await connectPublishers(url, 'riffle');
     await publishAll(publishers, WARMUP_PER_PUBLISHER, (p) => `bench/warm-${p}`);
