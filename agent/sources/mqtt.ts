@@ -17,6 +17,7 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
+import { topicMatches } from '../../shared/mqtt-topic.js';
 import type { MqttSourceConfig } from '../config.js';
 import type { AckTarget, AgentRecord } from '../record.js';
 
@@ -266,16 +267,4 @@ export class MqttSource implements AckTarget {
     if (!client) return;
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
-}
-
-/** MQTT topic filter matching: `+` one level, `#` the rest (MQTT 3.1.1 §4.7). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import { parseArgs } from 'node:util';
 import { generatePassword, hashPassword, type AclEntry } from './devices.js';
 
-export const deviceUsage = `Usage: riffle-collector device add NAME [--config FILE] [--publish PATTERN]... [--subscribe PATTERN]...
+const deviceUsage = `Usage: riffle-collector device add NAME [--config FILE] [--publish PATTERN]... [--subscribe PATTERN]...
 
 Adds an MQTT device to the config file (--config or RIFFLE_CONFIG; created if missing) and prints
 its password. Patterns may use %u (the username) and %c (the client id), e.g. --publish 'sensors/%u/#'.

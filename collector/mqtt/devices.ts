@@ -11,6 +11,7 @@
  * pattern through its name (mosquitto refuses such substitutions in the same way).
  */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { topicMatches } from '../../shared/mqtt-topic.js';
 
 export type AclAccess = 'read' | 'write' | 'readwrite';
 
@@ -65,21 +66,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A device's password as the CLI prints it: 24 random bytes, URL-safe base64 (192 bits). */
 export function generatePassword(): string {
   return randomBytes(24).toString('base64url');
-}
-
-/** MQTT topic filter matching (MQTT 3.1.1 §4.7): `+` one level, `#` this level and all below. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split('/');
-  const topicLevels = topic.split('/');
-  // §4.7.2: a filter starting with a wildcard does not match topics starting with `$`.
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  for (let i = 0; i < filterLevels.length; i++) {
-    const level = filterLevels[i]!;
-    if (level === '#') return true;
-    if (i >= topicLevels.length) return false;
-    if (level !== '+' && level !== topicLevels[i]) return false;
-  }
-  return filterLevels.length === topicLevels.length;
 }
 
 /**

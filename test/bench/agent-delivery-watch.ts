@@ -5,6 +5,7 @@
  * coarse to time a run of seconds; it is checked afterwards.
  */
 import { performance } from 'node:perf_hooks';
+import { readMetric } from '../helpers/metrics.js';
 
 /** A collector making no progress for this long means the run is stuck, not slow. */
 const STALL_MS = 30_000;
@@ -16,14 +17,9 @@ export function incomingRecords(endpoint: string, streamName: string): Promise<n
 }
 
 /** One of the collector's per-stream counters (collector/metrics.ts); 0 before it first counts. */
-export async function streamMetric(endpoint: string, streamName: string, name: 'IncomingRecords' | 'PutRecords.Success'): Promise<number> {
-  const response = await fetch(`${endpoint}/metrics`);
-  if (!response.ok) throw new Error(`GET /metrics answered HTTP ${response.status}`);
-  const text = await response.text();
+export function streamMetric(endpoint: string, streamName: string, name: 'IncomingRecords' | 'PutRecords.Success'): Promise<number> {
   // Prometheus names cannot hold '.': the collector writes '_' (collector/metrics.ts).
-  const prefix = `kinesis_${name.replace('.', '_')}{StreamName="${streamName}"} `;
-  const line = text.split('\n').find((candidate) => candidate.startsWith(prefix));
-  return line === undefined ? 0 : Number(line.slice(prefix.length));
+  return readMetric(endpoint, `kinesis_${name.replace('.', '_')}{StreamName="${streamName}"}`);
 }
 
 export interface Arrival {

@@ -5,14 +5,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, watch } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { AgentStatus } from '../../agent/status.js';
+import { statusPath, type AgentStatus } from '../../agent/status.js';
+import { agentEntry, readAgentStatus } from '../helpers/agent-process.js';
 
-/** The built agent beside this built file (dist/test/bench/ → dist/agent/). */
-const agentEntry = fileURLToPath(new URL('../../agent/main.js', import.meta.url));
 /** SIGTERM gives the agent `shutdownTimeoutMillis` to deliver; past this it is stuck. */
 const STOP_DEADLINE_MS = 30_000;
 
@@ -65,7 +63,6 @@ export async function startBenchAgent(config: object, stateDir: string, options:
     }
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const statusFile = join(stateDir, 'status.json');
   return {
     pid: child.pid!,
     stateDir,
@@ -82,13 +79,16 @@ export async function startBenchAgent(config: object, stateDir: string, options:
         };
         const timer = setTimeout(() => finish(() => resolve(latest)), timeoutMs);
         const check = () =>
-          void readStatus(statusFile).then((status) => {
-            if (status === undefined) return;
-            latest = status;
-            if (accept(status)) finish(() => resolve(status));
-          });
+          void readAgentStatus(stateDir).then(
+            (status) => {
+              if (status === undefined) return;
+              latest = status;
+              if (accept(status)) finish(() => resolve(status));
+            },
+            (error: unknown) => finish(() => reject(error as Error)),
+          );
         watcher.on('change', (_type, name) => {
-          if (name === 'status.json') check();
+          if (name === basename(statusPath(stateDir))) check();
         });
         watcher.on('error', (error) => finish(() => reject(error)));
         void exited.then(([code, signal]) => finish(() => reject(new Error(`the agent exited (${String(code ?? signal)}) while its status was awaited: ${stderr}`))));
@@ -115,14 +115,6 @@ export async function startBenchAgent(config: object, stateDir: string, options:
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
-}
-
-async function readStatus(file: string): Promise<AgentStatus | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as AgentStatus;
-  } catch {
-    return undefined; // not written yet (it is replaced by rename, so never half-written)
-  }
 }
 
 export interface ResidentMemory {

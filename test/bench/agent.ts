@@ -61,7 +61,8 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords, streamMetric, waitForIncomingRecords } from './agent-delivery-watch.js';
 import { writeBenchLog, MIN_LINE_BYTES } from './agent-log-file.js';
 import { benchSettings } from './bench-options.js';
-import { MAX_MESSAGES_PER_PUBLISHER, publishLines, startMosquitto } from './agent-mosquitto.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { MAX_MESSAGES_PER_PUBLISHER, publishLines } from './agent-mosquitto.js';
 import { AnonymousMemoryPeak, residentMemory, startBenchAgent, type BenchAgent, type BenchAgentOptions } from './agent-process.js';
 import { reportAgentBench, type AgentBenchResult, type Delivery } from './agent-report.js';
 import { formatProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
@@ -279,7 +280,8 @@ async function runMqttPhase(context: Context): Promise<void> {
   const { options, root, collector, client, result } = context;
   const brokerDir = join(root, 'mosquitto');
   await mkdir(brokerDir);
-  const broker = await startMosquitto(brokerDir);
+  // The agent is held still (SIGSTOP) while every message is published, so the broker queues them all.
+  const broker = await startMosquitto(brokerDir, { maxQueuedMessages: 1_000_000 });
   try {
     const { files: messageFiles, expected } = await writeSensorReadings(brokerDir, options.mqttMessages, options.messageBytes);
     const shardIds = await createBenchStream(client, MQTT_STREAM, options.shards);
@@ -291,8 +293,7 @@ async function runMqttPhase(context: Context): Promise<void> {
     });
     const agent = await startBenchAgent(config, stateDir, agentOptions(options));
     try {
-      // mosquitto logs "<client id> <qos> <filter>" once the subscription is in place.
-      await broker.waitForLog((line) => line === `${MQTT_CLIENT_ID} 1 ${MQTT_TOPIC_FILTER}`, SUBSCRIBE_DEADLINE_MS);
+      await broker.waitForSubscription(MQTT_CLIENT_ID, MQTT_TOPIC_FILTER, SUBSCRIBE_DEADLINE_MS);
       progress(`mqtt: agent stopped (SIGSTOP); publishing ${options.mqttMessages} QoS 1 messages of ${options.messageBytes} bytes into the broker …`);
       agent.pause();
       const publishStartedMs = performance.now();

@@ -16,13 +16,12 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startCollector } from '../helpers/collector-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords } from './agent-delivery-watch.js';
-import { startMosquitto } from './agent-mosquitto.js';
+import { mosquittoSubBinary, startMosquitto } from '../helpers/mosquitto.js';
 
 const PUBLISHERS = 10;
 const MESSAGE_BYTES = 100;
@@ -82,8 +81,7 @@ async function benchRiffle(dir: string): Promise<RunResult> {
   const collector = await startCollector(join(dir, 'riffle'), ['--config', config, '--shard-limits', 'off']);
   try {
     const kinesis = kinesisClient(collector.endpoint);
-    await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 4 }));
-    await waitForStreamStatus(kinesis, STREAM);
+    await createActiveStream(kinesis, STREAM, 4);
     const url = `mqtt://127.0.0.1:${collector.mqttPort}`;
     const publishers = await connectPublishers(url, 'riffle');
     await publishAll(publishers, WARMUP_PER_PUBLISHER, (p) => `bench/warm-${p}`);
@@ -105,10 +103,9 @@ async function benchMosquitto(dir: string): Promise<RunResult> {
     // The subscriber is Debian's mosquitto_sub (C) in its own process, so the Node process that
     // publishes carries no subscriber work; it exits after the warm-up and measured messages.
     const total = PUBLISHERS * (WARMUP_PER_PUBLISHER + perPublisher);
-    const subscriber = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-i', 'bench-sub', '-q', '1', '-t', 'bench/#', '-C', String(total)], { stdio: 'ignore' });
+    const subscriber = spawn(mosquittoSubBinary, ['-h', '127.0.0.1', '-p', String(broker.port), '-i', 'bench-sub', '-q', '1', '-t', 'bench/#', '-C', String(total)], { stdio: 'ignore' });
     const subscriberDone = once(subscriber, 'exit').then(() => performance.now());
-    // mosquitto logs a subscription as "<client id> <qos> <filter>".
-    await broker.waitForLog((line) => line.endsWith('bench-sub 1 bench/#'), 10_000);
+    await broker.waitForSubscription('bench-sub', 'bench/#', 10_000);
     const publishers = await connectPublishers(broker.url, 'mosquitto');
     await publishAll(publishers, WARMUP_PER_PUBLISHER, (p) => `bench/warm-${p}`);
     const started = performance.now();

@@ -1,6 +1,7 @@
 /** Device passwords and mosquitto-style ACL patterns (collector/mqtt/devices.ts). */
 import { describe, expect, it } from 'vitest';
-import { AccessControl, filterWithin, hashPassword, topicMatches, verifyPassword } from '../../collector/mqtt/devices.js';
+import { AccessControl, filterWithin, hashPassword, verifyPassword } from '../../collector/mqtt/devices.js';
+import { topicMatches } from '../../shared/mqtt-topic.js';
 
 describe('device passwords', () => {
   it('verifies against the scrypt hash and nothing else', async () => {

@@ -11,9 +11,9 @@ import type { TailSourceStatus } from '../../agent/sources/tail/index.js';
 import type { AgentStatus } from '../../agent/status.js';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
+import { tallyDelivery } from '../helpers/delivery-tally.js';
 import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
-import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const streamName = 'backpressure';
@@ -46,7 +46,6 @@ afterAll(async () => {
 });
 
 const tailOf = (status: AgentStatus) => status.flows[0]!.source as TailSourceStatus;
-const text = (records: readonly StreamRecord[]) => records.map((record) => record.data.toString());
 
 it('stops reading when the spool is full, drops nothing, and delivers everything once the collector is back', async () => {
   const logDir = join(dir.path, 'logs');
@@ -90,15 +89,12 @@ it('stops reading when the spool is full, drops nothing, and delivers everything
   collector = await startCollector(join(dir.path, 'collector'), ['--port', String(port), '--shard-limits', 'off']);
   const client = kinesisClient(collector.endpoint);
   const reader = new StreamReader(client, streamName);
-  await reader.waitFor(`all ${lines.length} lines`, (records) => allArrived(lines, text(records)), {
-    timeoutMs: 30_000,
-    describe: (records) => describeDelivery(lines, text(records)),
-  });
+  await reader.waitForAll(`all ${lines.length} lines`, lines, 30_000);
   expect(await agent.stop()).toEqual({ code: 0, signal: null });
   await reader.readNew();
   client.destroy();
 
-  const tally = tallyDelivery(lines, text(reader.records));
+  const tally = tallyDelivery(lines, recordTexts(reader.records));
   expect(tally.missing).toEqual([]);
   expect(tally.unexpected).toEqual([]);
   // Nothing reached the collector before it stopped; only a call that timed out after the

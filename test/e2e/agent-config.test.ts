@@ -13,7 +13,7 @@ import type { FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { runAgent, startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
-import { StreamReader } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // The access key of the Kinesis Agent's sample config; the collector accepts only it, so the
@@ -120,8 +120,8 @@ describe("the Kinesis Agent's sample config", () => {
     const access = new StreamReader(client, 'aws-kinesis-agent-test2');
     await csv.readNew();
     await access.readNew();
-    expect(csv.records.map((record) => record.data.toString())).toEqual(expectedCsv);
-    expect(access.records.map((record) => record.data.toString())).toEqual(expectedAccess);
+    expect(recordTexts(csv.records)).toEqual(expectedCsv);
+    expect(recordTexts(access.records)).toEqual(expectedAccess);
     // Stopped cleanly: the checkpoint file named by the config covers both files to their end.
     const checkpoints = JSON.parse(await readFile(config.checkpointFile as string, 'utf8')) as { flows: Record<string, { files: FileCheckpoint[] }> };
     const offsets = Object.values(checkpoints.flows).flatMap((flow) => flow.files.map((file) => [file.path, file.offset]));
@@ -203,7 +203,7 @@ it('SIGTERM sends what is still buffered, then exits 0', async () => {
 
   expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   await reader.readNew();
-  expect(reader.records.map((record) => record.data.toString())).toEqual(lines);
+  expect(recordTexts(reader.records)).toEqual(lines);
 });
 
 it('SIGHUP reloads the config: a bad one is refused, a good one adds a flow, the kept flow neither repeats nor skips', async () => {
@@ -242,7 +242,7 @@ it('SIGHUP reloads the config: a bad one is refused, a good one adds a flow, the
   await otherStream.waitFor('the new flow', (records) => records.length === 1);
   await appStream.waitFor('the line written after the reload', (records) => records.length === 4);
   // The kept flow resumed from its checkpoint: nothing read twice, nothing skipped.
-  expect(appStream.records.map((record) => record.data.toString())).toEqual(['before 1\n', 'before 2\n', 'still before\n', 'after 1\n']);
-  expect(otherStream.records.map((record) => record.data.toString())).toEqual(['other 1\n']);
+  expect(recordTexts(appStream.records)).toEqual(['before 1\n', 'before 2\n', 'still before\n', 'after 1\n']);
+  expect(recordTexts(otherStream.records)).toEqual(['other 1\n']);
   expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 });

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FileCheckpoint } from '../../agent/sources/tail/index.js';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { allArrived, countArrivals, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
+import { allArrived, countArrivals, tallyDelivery } from '../helpers/delivery-tally.js';
 import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
-import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const streamName = 'agent-crash';
@@ -39,8 +39,6 @@ afterAll(async () => {
   await collector?.stop();
   await dir?.remove();
 });
-
-const text = (records: readonly StreamRecord[]) => records.map((record) => record.data.toString());
 
 /** The offset the agent's checkpoint file holds for `path` (0 if none yet). */
 async function checkpointedOffset(checkpointFile: string, path: string): Promise<number> {
@@ -94,7 +92,7 @@ it('delivers every line after kill -9 and a restart, re-sending only what was pa
   const first = await startAgent({ configFile, stateDir });
   agents.push(first);
   const reader = new StreamReader(client, streamName);
-  await reader.waitFor('the first lines', (records) => allArrived(expected, text(records)));
+  await reader.waitForAll('the first lines', expected);
   // The checkpoint is written a few seconds after delivery; wait until it covers those lines.
   const firstBytes = expected.join('').length;
   await pollUntil('the checkpoint to cover the first lines', async () => (await checkpointedOffset(checkpointFile, logFile)) >= firstBytes, { intervalMs: 100 });
@@ -105,19 +103,17 @@ it('delivers every line after kill -9 and a restart, re-sending only what was pa
   const checkpointBeforeKill = await checkpointedOffset(checkpointFile, logFile);
   expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
   await reader.readNew();
-  expect(allArrived(expected, text(reader.records)), 'the kill came while lines were still undelivered').toBe(false);
+  expect(allArrived(expected, recordTexts(reader.records)), 'the kill came while lines were still undelivered').toBe(false);
   await write(200 + burstLines, 100);
 
   const second = await startAgent({ configFile, stateDir });
   agents.push(second);
   expect(Number((await second.waitForLog('spool_opened')).bytes), 'spooled bytes found at the restart').toBeGreaterThan(0);
-  await reader.waitFor(`all ${expected.length} lines`, (records) => allArrived(expected, text(records)), {
-    describe: (records) => describeDelivery(expected, text(records)),
-  });
+  await reader.waitForAll(`all ${expected.length} lines`, expected);
   expect(await second.stop()).toEqual({ code: 0, signal: null });
   await reader.readNew();
 
-  const tally = tallyDelivery(expected, text(reader.records));
+  const tally = tallyDelivery(expected, recordTexts(reader.records));
   expect(tally.missing).toEqual([]);
   expect(tally.unexpected).toEqual([]);
   // Lines wholly before the checkpoint were delivered and are never sent again; a line past it
@@ -125,7 +121,7 @@ it('delivers every line after kill -9 and a restart, re-sending only what was pa
   // is written on a timer).
   let offset = 0;
   const beforeCheckpoint = expected.filter((line) => (offset += line.length) <= checkpointBeforeKill);
-  const arrivals = countArrivals(text(reader.records));
+  const arrivals = countArrivals(recordTexts(reader.records));
   expect(beforeCheckpoint.filter((line) => arrivals.get(line) !== 1)).toEqual([]);
   expect(tally.duplicates).toBeLessThanOrEqual(2 * (expected.length - beforeCheckpoint.length));
 });

@@ -14,7 +14,7 @@ import { startCollector, type CollectorProcess } from '../helpers/collector-proc
 import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { mosquittoMissing, publishLines, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // aws-kinesis-agg's own typings import aws-sdk v2 and aws-lambda types; the part used here, typed locally.
@@ -86,13 +86,10 @@ describe.skipIf(skipReason !== undefined)('agent MQTT flows', () => {
       }),
     );
     const expected = [...published.keys()];
-    const text = (records: readonly StreamRecord[]) => records.map((record) => record.data.toString());
     const reader = new StreamReader(client, readings.stream);
-    await reader.waitFor(`all ${expected.length} readings`, (records) => allArrived(expected, text(records)), {
-      describe: (records) => describeDelivery(expected, text(records)),
-    });
+    await reader.waitForAll(`all ${expected.length} readings`, expected);
 
-    const tally = tallyDelivery(expected, text(reader.records));
+    const tally = tallyDelivery(expected, recordTexts(reader.records));
     expect(tally.missing).toEqual([]);
     expect(tally.unexpected).toEqual([]);
     // QoS 1 redelivers only what was not acknowledged; with a steady connection nothing is.

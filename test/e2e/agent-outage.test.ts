@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
+import { tallyDelivery } from '../helpers/delivery-tally.js';
 import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
-import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const streamName = 'outage';
@@ -40,8 +40,6 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-const text = (records: readonly StreamRecord[]) => records.map((record) => record.data.toString());
-
 it('loses nothing while the collector is down: retries, spools, and delivers once it is back', async () => {
   const logDir = join(dir.path, 'logs');
   await mkdir(logDir);
@@ -70,7 +68,7 @@ it('loses nothing while the collector is down: retries, spools, and delivers onc
   await write(0, 100);
   agent = await startAgent({ configFile, stateDir: join(dir.path, 'state') });
   const firstClient = kinesisClient(collector.endpoint);
-  await new StreamReader(firstClient, streamName).waitFor('the lines written before the outage', (records) => allArrived(expected, text(records)));
+  await new StreamReader(firstClient, streamName).waitForAll('the lines written before the outage', expected);
   firstClient.destroy();
 
   const { port } = collector;
@@ -84,14 +82,12 @@ it('loses nothing while the collector is down: retries, spools, and delivers onc
   collector = await startCollector(join(dir.path, 'collector'), ['--port', String(port)]);
   const client = kinesisClient(collector.endpoint);
   const after = new StreamReader(client, streamName);
-  await after.waitFor(`all ${expected.length} lines`, (records) => allArrived(expected, text(records)), {
-    describe: (records) => describeDelivery(expected, text(records)),
-  });
+  await after.waitForAll(`all ${expected.length} lines`, expected);
   expect(await agent.stop()).toEqual({ code: 0, signal: null });
   await after.readNew();
   client.destroy();
 
-  const tally = tallyDelivery(expected, text(after.records));
+  const tally = tallyDelivery(expected, recordTexts(after.records));
   expect(tally.missing).toEqual([]);
   expect(tally.unexpected).toEqual([]);
   // A duplicate needs a PutRecords the collector stored but never answered: at most the calls in

@@ -10,9 +10,9 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { allArrived, describeDelivery, tallyDelivery } from '../helpers/delivery-tally.js';
+import { tallyDelivery } from '../helpers/delivery-tally.js';
 import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
-import { StreamReader, type StreamRecord } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const streamName = 'rotation';
@@ -87,10 +87,7 @@ it('ships every line exactly once and in order per file through rename, copytrun
 
   const expected = [...written.values()].flat();
   const reader = new StreamReader(client, streamName);
-  const text = (records: readonly StreamRecord[]) => records.map((record) => record.data.toString());
-  await reader.waitFor(`all ${expected.length} lines`, (records) => allArrived(expected, text(records)), {
-    describe: (records) => describeDelivery(expected, text(records)),
-  });
+  await reader.waitForAll(`all ${expected.length} lines`, expected);
 
   // The agent saw both rotations for what they were (whether the copy was adopted depends on
   // how much it had read before the truncate, so that is not asserted).
@@ -99,7 +96,7 @@ it('ships every line exactly once and in order per file through rename, copytrun
   // SIGTERM: the agent stops cleanly; then anything it sent twice would be in the stream too.
   expect(await agent.stop()).toEqual({ code: 0, signal: null });
   await reader.readNew();
-  const received = reader.records.map((record) => record.data.toString());
+  const received = recordTexts(reader.records);
   expect(tallyDelivery(expected, received)).toEqual({ missing: [], duplicates: 0, unexpected: [] });
   for (const [generation, sent] of written) {
     expect(

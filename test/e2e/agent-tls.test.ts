@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-process.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { createActiveStream } from '../helpers/kinesis-client.js';
-import { StreamReader } from '../helpers/stream-reader.js';
+import { recordTexts, StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeThrowawayCertificate } from '../helpers/throwaway-certificate.js';
 
@@ -72,5 +72,5 @@ it('ships over TLS to a collector it trusts', async () => {
   await agentOverTls('trusted', lines, { NODE_EXTRA_CA_CERTS: certPath });
   const reader = new StreamReader(client, streamName);
   await reader.waitFor('every line', (records) => records.length >= lines.length);
-  expect(reader.records.map((record) => record.data.toString())).toEqual(lines);
+  expect(recordTexts(reader.records)).toEqual(lines);
 });

@@ -7,10 +7,9 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectRoot, startCollector, type CollectorProcess } from '../helpers/collector-process.js';
-import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js';
 import { StreamReader } from '../helpers/stream-reader.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -31,8 +30,7 @@ afterAll(async () => {
 
 it('simulated sensors publish readings that a rule puts into the stream', async () => {
   const client = kinesisClient(collector.endpoint);
-  await client.send(new CreateStreamCommand({ StreamName: 'telemetry', ShardCount: 2 }));
-  await waitForStreamStatus(client, 'telemetry');
+  await createActiveStream(client, 'telemetry', 2);
   const { stdout } = await run(process.execPath, [join(projectRoot, 'dist/hardware/simulator/sensor-simulator.js'), '--url', `mqtt://127.0.0.1:${collector.mqttPort}`, '--devices', '3', '--count', '4', '--interval-ms', '50']);
   expect(stdout).toContain('done: 12 readings acknowledged');
   // Acknowledged at QoS 1 means stored: all 12 are readable now.

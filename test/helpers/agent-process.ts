@@ -93,14 +93,7 @@ function spawnAgent(options: StartAgentOptions): AgentProcess {
     logs.push(entry);
     for (const waiter of logWaiters) waiter(entry);
   });
-  const readStatus = async (): Promise<AgentStatus | undefined> => {
-    try {
-      return JSON.parse(await readFile(statusPath(options.stateDir), 'utf8')) as AgentStatus;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  };
+  const readStatus = () => readAgentStatus(options.stateDir);
   const agent: AgentProcess = {
     child,
     stateDir: options.stateDir,
@@ -140,6 +133,16 @@ function spawnAgent(options: StartAgentOptions): AgentProcess {
     ...signalControls(child, exited),
   };
   return agent;
+}
+
+/** The agent's status file as last written (it is replaced by a rename, never half-written), or undefined before the first write. */
+export async function readAgentStatus(stateDir: string): Promise<AgentStatus | undefined> {
+  try {
+    return JSON.parse(await readFile(statusPath(stateDir), 'utf8')) as AgentStatus;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** Runs the agent to its exit (a subcommand, or a start that must fail) and returns its output. */

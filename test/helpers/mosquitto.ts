@@ -24,6 +24,7 @@ export function mosquittoMissing(): string | undefined {
 export interface Mosquitto {
   port: number;
   url: string;
+  pid: number;
   /** The broker's log lines so far. */
   logs: string[];
   /** Resolves once the broker logged that `clientId` subscribed to `topicFilter` (needs `log_type subscribe`). */
@@ -34,11 +35,16 @@ export interface Mosquitto {
 /** Attempts at a free port: another process may take the probed port before mosquitto binds it. */
 const START_ATTEMPTS = 3;
 
-export async function startMosquitto(dir: string): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** mosquitto's `max_queued_messages` per client (default 100,000); a benchmark that holds its subscriber still queues more. */
+  maxQueuedMessages?: number;
+}
+
+export async function startMosquitto(dir: string, options: MosquittoOptions = {}): Promise<Mosquitto> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     try {
-      return await startOnPort(dir, await freePort());
+      return await startOnPort(dir, await freePort(), options.maxQueuedMessages ?? 100_000);
     } catch (error) {
       lastError = error as Error;
     }
@@ -46,7 +52,7 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
   throw lastError ?? new Error('mosquitto did not start');
 }
 
-async function startOnPort(dir: string, port: number): Promise<Mosquitto> {
+async function startOnPort(dir: string, port: number, maxQueuedMessages: number): Promise<Mosquitto> {
   const configFile = join(dir, `mosquitto-${port}.conf`);
   await writeFile(
     configFile,
@@ -56,7 +62,7 @@ async function startOnPort(dir: string, port: number): Promise<Mosquitto> {
       'persistence false',
       // No limit on QoS 1/2 messages in flight or queued per client: the agent's Receive Maximum bounds them.
       'max_inflight_messages 0',
-      'max_queued_messages 100000',
+      `max_queued_messages ${maxQueuedMessages}`,
       // stderr: unbuffered, so each line reaches the test as it is logged (stdout to a pipe is block-buffered).
       'log_dest stderr',
       'log_type error',
@@ -89,6 +95,7 @@ async function startOnPort(dir: string, port: number): Promise<Mosquitto> {
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    pid: child.pid!,
     logs,
     async waitForSubscription(clientId, topicFilter, timeoutMs = 15_000) {
       // mosquitto 2 logs a subscription as "<time>: <client id> <qos> <topic filter>".

@@ -4,6 +4,7 @@
  * records they expect have arrived. For streams that are not resharded while being read.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { allArrived, describeDelivery } from './delivery-tally.js';
 import { listAllShards } from './kinesis-client.js';
 import { pollUntil } from './poll.js';
 
@@ -20,6 +21,11 @@ export interface StreamRecord {
   sequenceNumber: string;
   partitionKey: string;
   data: Buffer;
+}
+
+/** The records' data as text, in the order given. */
+export function recordTexts(records: readonly StreamRecord[]): string[] {
+  return records.map((record) => record.data.toString());
 }
 
 export class StreamReader {
@@ -75,5 +81,13 @@ export class StreamReader {
       { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: MIN_MILLIS_BETWEEN_CALLS, describe: () => `${this.records.length} records${options.describe ? `; ${options.describe(this.records)}` : ''}` },
     );
     return this.records;
+  }
+
+  /** Reads until every one of `expected` (a record's data as text) arrived at least once; a timeout says what is missing. */
+  waitForAll(what: string, expected: readonly string[], timeoutMs?: number): Promise<StreamRecord[]> {
+    return this.waitFor(what, (records) => allArrived(expected, recordTexts(records)), {
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      describe: (records) => describeDelivery(expected, recordTexts(records)),
+    });
   }
 }

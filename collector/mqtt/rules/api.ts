@@ -17,7 +17,7 @@ import type { JsonRoute } from '../../server.js';
 import type { RuleEngine } from './engine.js';
 import { RuleDefinitionError, parseRule } from './rule.js';
 
-export const RULES_API_PATH = '/mqtt/rules';
+const RULES_API_PATH = '/mqtt/rules';
 
 export function rulesApi(engine: RuleEngine): JsonRoute {
   return {

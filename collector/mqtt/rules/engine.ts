@@ -19,7 +19,7 @@ import type { Level } from 'level';
 import { Backoff } from '../../../shared/backoff.js';
 import type { Clock } from '../../../shared/clock.js';
 import type { Logger } from '../../../shared/log.js';
-import { topicMatches } from '../devices.js';
+import { topicMatches } from '../../../shared/mqtt-topic.js';
 import type { MqttMetrics } from '../metrics.js';
 import { conditionsHold } from './condition.js';
 import { RuleFailure } from './failure.js';

@@ -82,7 +82,7 @@ function parseTopicFilter(value: unknown, where: string): string {
   return filter;
 }
 
-export function parseAction(value: unknown, where: string): RuleAction {
+function parseAction(value: unknown, where: string): RuleAction {
   const wrapper = object(value, where);
   const kinds = Object.keys(wrapper);
   if (kinds.length !== 1) fail(where, 'must have exactly one of kinesis, firehose, republish');
