@@ -27,6 +27,7 @@ import { startCollector } from '../helpers/collector-process.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import type { ConsumerTally, FanOutPlan } from './fanout-consumers.js';
+import { percentile } from './percentile.js';
 
 const SHARDS = 4;
 const CONSUMERS = 5;
@@ -41,9 +42,6 @@ const STREAM = 'fanout-bench';
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const dir = await makeTempDir('riffle-bench-fanout-');
@@ -144,7 +142,7 @@ async function main(): Promise<void> {
     const header = ['reader', 'records', 'rec/s', 'MB/s', 'p50 ms', 'p99 ms', 'max ms'];
     const table = rows.map((row) => {
       const sorted = [...row.latenciesMs].sort((a, b) => a - b);
-      return [row.name, String(row.records), (row.records / seconds).toFixed(0), (row.bytes / seconds / 1e6).toFixed(2), percentile(sorted, 50).toFixed(1), percentile(sorted, 99).toFixed(1), (sorted[sorted.length - 1] ?? NaN).toFixed(1)];
+      return [row.name, String(row.records), (row.records / seconds).toFixed(0), (row.bytes / seconds / 1e6).toFixed(2), percentile(sorted, 0.5).toFixed(1), percentile(sorted, 0.99).toFixed(1), (sorted[sorted.length - 1] ?? NaN).toFixed(1)];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -159,7 +157,7 @@ async function main(): Promise<void> {
       ...table.map(line),
       '',
       `total enhanced fan-out: ${(fanOutBytes / seconds / 1e6).toFixed(2)} MB/s; every consumer at the ingest rate: ${report.consumers.every((c) => c.records === sentRecords) ? 'yes' : 'NO'}`,
-      `of which the PutRecords call itself (durable ack, fsync): p50 ${percentile(putSorted, 50).toFixed(1)} ms, p99 ${percentile(putSorted, 99).toFixed(1)} ms`,
+      `of which the PutRecords call itself (durable ack, fsync): p50 ${percentile(putSorted, 0.5).toFixed(1)} ms, p99 ${percentile(putSorted, 0.99).toFixed(1)} ms`,
       'targets: enhanced fan-out p50 ≤ 10 ms, p99 ≤ 50 ms (AWS documents ~70 ms)',
     ];
     process.stdout.write(`${output.join('\n')}\n`);

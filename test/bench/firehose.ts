@@ -33,6 +33,7 @@ import { startCollector } from '../helpers/collector-process.js';
 import { firehoseClient, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { percentile } from './percentile.js';
 
 const RECORDS_PER_CALL = 500;
 const RECORD_BYTES = 1024;
@@ -69,9 +70,6 @@ async function closedLoop(send: (seq: number) => Promise<number>): Promise<{ rec
   return { records, bytes: records * RECORD_BYTES, elapsedMs: performance.now() - started };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 async function main(): Promise<void> {
   const dir = await makeTempDir('riffle-bench-firehose-');
@@ -143,7 +141,7 @@ async function main(): Promise<void> {
     const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
     const ingestMBps = mbps(ingest.bytes, ingest.elapsedMs);
     const deliveredMBps = mbps(saturated.delivered * RECORD_BYTES, saturated.lastObjectMs - putStarted);
-    const latency = (stats: Delivered) => `${percentile(stats.latencies, 50).toFixed(0)} / ${percentile(stats.latencies, 99).toFixed(0)} / ${(stats.latencies[stats.latencies.length - 1] ?? NaN).toFixed(0)} ms`;
+    const latency = (stats: Delivered) => `${percentile(stats.latencies, 0.5).toFixed(0)} / ${percentile(stats.latencies, 0.99).toFixed(0)} / ${(stats.latencies[stats.latencies.length - 1] ?? NaN).toFixed(0)} ms`;
     const pacedRate = (RECORDS_PER_CALL * RECORD_BYTES) / 1e6 / (PACED_INTERVAL_MS / 1000);
     const rows: Array<[string, string]> = [
       ['Kinesis PutRecords ingest', `${ingestMBps.toFixed(1)} MB/s (${Math.round(ingest.records / (ingest.elapsedMs / 1000))} records/s)`],
@@ -161,7 +159,7 @@ async function main(): Promise<void> {
     for (const [name, value] of rows) console.log(`| ${name.padEnd(width)} | ${value} |`);
     console.log('');
     console.log(`${deliveredMBps >= DELIVERY_RATIO_GOAL * ingestMBps ? 'PASS' : 'FAIL'} delivery ≥ ${DELIVERY_RATIO_GOAL}× ingest`);
-    console.log(`${percentile(paced.latencies, 99) <= P99_GOAL_MS ? 'PASS' : 'FAIL'} p99 put→object ≤ ${P99_GOAL_MS} ms (paced)`);
+    console.log(`${percentile(paced.latencies, 0.99) <= P99_GOAL_MS ? 'PASS' : 'FAIL'} p99 put→object ≤ ${P99_GOAL_MS} ms (paced)`);
     const missing = saturated.missing + paced.missing;
     const corrupt = saturated.corrupt + paced.corrupt;
     if (missing > 0 || corrupt > 0) {

@@ -4,6 +4,7 @@ import type { CpuUsage } from './cpu-sampling.js';
 import type { PutLoadResult } from './put-load.js';
 import type { ReadBackResult } from './read-back.js';
 import { totalRecords } from './shard-tally.js';
+import { percentile } from './percentile.js';
 
 /** The goals from the ingest-benchmark issue, for Riffle. */
 const goals = {
@@ -154,10 +155,6 @@ function readMegabytesPerSecond(read: ReadBackResult): number {
 }
 
 /** Nearest-rank percentile of an ascending list. */
-function percentile(sortedAscending: number[], fraction: number): number {
-  if (sortedAscending.length === 0) return Number.NaN;
-  return sortedAscending[Math.min(sortedAscending.length - 1, Math.ceil(fraction * sortedAscending.length) - 1)]!;
-}
 
 /** Busy CPU on the machine that was neither the target nor the benchmark's client. */
 function otherCpuMs(cpu: CpuUsage, clientCpuMs: number): number | undefined {

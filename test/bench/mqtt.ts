@@ -22,6 +22,7 @@ import { createActiveStream, kinesisClient } from '../helpers/kinesis-client.js'
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords } from './agent-delivery-watch.js';
 import { mosquittoSubBinary, startMosquitto } from '../helpers/mosquitto.js';
+import { percentile } from './percentile.js';
 
 const PUBLISHERS = 10;
 const MESSAGE_BYTES = 100;
@@ -70,9 +71,6 @@ async function publishAll(publishers: MqttClient[], count: number, topicOf: (pub
   return { messages: publishers.length * count, elapsedMs: performance.now() - started, latenciesMs };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 async function benchRiffle(dir: string): Promise<RunResult> {
   const config = join(dir, 'collector.json');
@@ -132,7 +130,7 @@ async function main(): Promise<void> {
         ] as const
       ).map(([label, run, meaning]) => {
         const sorted = [...run.latenciesMs].sort((a, b) => a - b);
-        return [label, String(run.messages), (run.messages / (run.elapsedMs / 1000)).toFixed(0), percentile(sorted, 50).toFixed(1), percentile(sorted, 99).toFixed(1), meaning];
+        return [label, String(run.messages), (run.messages / (run.elapsedMs / 1000)).toFixed(0), percentile(sorted, 0.5).toFixed(1), percentile(sorted, 0.99).toFixed(1), meaning];
       }),
     ];
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
