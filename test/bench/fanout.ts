@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { startCollector } from '../helpers/collector-process.js';
 import { kinesisClient, waitForStreamStatus } from '../helpers/kinesis-client.js';
+import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import type { ConsumerTally, FanOutPlan } from './fanout-consumers.js';
 import { percentile } from './percentile.js';
@@ -57,9 +58,7 @@ async function main(): Promise<void> {
       consumerArns.push(Consumer!.ConsumerARN!);
     }
     for (const arn of consumerArns) {
-      while ((await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }))).ConsumerDescription?.ConsumerStatus !== 'ACTIVE') {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await pollUntil(`consumer ${arn} to be ACTIVE`, async () => (await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: arn }))).ConsumerDescription?.ConsumerStatus === 'ACTIVE', { intervalMs: 50 });
     }
 
     const consumers = fork(fileURLToPath(new URL('./fanout-consumers.js', import.meta.url)), [JSON.stringify({ endpoint: collector.endpoint, consumerArns, shardIds } satisfies FanOutPlan)]);
