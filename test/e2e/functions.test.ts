@@ -131,14 +131,25 @@ describe('hosted functions', () => {
       {
         name: 'sandbox',
         streamName: 'sandbox',
-        module: writeFunction('sandbox', `if (data.includes('hang')) await new Promise(() => undefined);
-  if (data.includes('hog')) { const hoard = []; for (;;) hoard.push(new Array(100_000).fill({ data })); }`),
+        module: writeFunction('sandbox', `if (data.includes('hang')) await new Promise(() => undefined);`),
         timeoutSeconds: 1,
-        memoryMB: 32,
         StartingPosition: 'TRIM_HORIZON',
         BatchSize: 1,
         MaximumRetryAttempts: 0,
         DestinationConfig: { OnFailure: { Destination: 'arn:aws:kinesis:us-east-1:000000000000:stream/sandbox-failures' } },
+      },
+      {
+        // Its own mapping with a generous timeout: on a loaded machine the memory limit must be
+        // what stops it, not the clock.
+        name: 'hog',
+        streamName: 'hog',
+        module: writeFunction('hog', `if (data.includes('hog')) { const hoard = []; for (;;) hoard.push(new Array(100_000).fill({ data })); }`),
+        timeoutSeconds: 60,
+        memoryMB: 32,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: 'arn:aws:kinesis:us-east-1:000000000000:stream/hog-failures' } },
       },
       {
         name: 'payload',
@@ -159,7 +170,7 @@ describe('hosted functions', () => {
     writeFileSync(join(dir.path, 'collector.json'), JSON.stringify({ functions: functionsConfig }));
     collector = await startCollector(join(dir.path, 'data'), collectorArgs());
     client = kinesisClient(collector.endpoint);
-    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'payload', 'windows']) {
+    for (const stream of ['partial', 'bisect', 'remote', 'dlq', 'filtered', 'sandbox', 'sandbox-failures', 'hog', 'hog-failures', 'payload', 'windows']) {
       await createActiveStream(client, stream);
     }
   });
@@ -247,14 +258,17 @@ describe('hosted functions', () => {
     expect(invocations('filtered').flatMap((i) => i.data)).toEqual([JSON.stringify({ kind: 'alert', level: 7 }), 'plain text', 'last']);
   });
 
-  it('kills a function that overruns its timeout or memory limit and carries on with the next records', async () => {
-    await put('sandbox', [{ data: 'hang' }, { data: 'hog' }, { data: 'fine' }]);
-    await pollUntil('the record after them delivered', () => invocations('sandbox').some((i) => i.data.includes('fine')), WAIT);
-    const { records } = await readShard(client, 'sandbox-failures', 'shardId-000000000000');
+  it.each([
+    ['sandbox', 'hang', 'Sandbox.Timedout'],
+    ['hog', 'hog', 'Runtime.ExitError'],
+  ])('kills %s when it overruns its limit (%s) and carries on with the next records', async (mapping, trigger, errorType) => {
+    await put(mapping, [{ data: trigger }, { data: 'fine' }]);
+    await pollUntil('the record after it delivered', () => invocations(mapping).some((i) => i.data.includes('fine')), WAIT);
+    const { records } = await readShard(client, `${mapping}-failures`, 'shardId-000000000000');
     const failures = records.map((r) => JSON.parse(Buffer.from(r.Data!).toString()) as Record<string, any>);
-    expect(failures.map((f) => f.KinesisBatchInfo.startSequenceNumber)).toEqual(invocations('sandbox').slice(0, 2).map((i) => i.sequenceNumbers[0]));
+    expect(failures.map((f) => f.KinesisBatchInfo.startSequenceNumber)).toEqual(invocations(mapping).slice(0, 1).map((i) => i.sequenceNumbers[0]));
     expect(failures.every((f) => f.requestContext.condition === 'RetryAttemptsExhausted')).toBe(true);
-    expect(collector.logs.filter((l) => l.event === 'function_failed' && l.mapping === 'sandbox').map((l) => l.errorType)).toEqual(['Sandbox.Timedout', 'Runtime.ExitError']);
+    expect(collector.logs.filter((l) => l.event === 'function_failed' && l.mapping === mapping).map((l) => l.errorType)).toEqual([errorType]);
   });
 
   it('creates, lists and deletes mappings through the RiffleFunctions API, durably', async () => {
