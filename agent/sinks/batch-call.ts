@@ -2,8 +2,12 @@
  * The shape PutRecords and PutRecordBatch share: a list of records in, a list of per-record
  * results out, in the same order, each either a success or an `ErrorCode`. Each sink describes
  * its operation; this sends a batch through it and turns the answer into one outcome per record.
+ * An operation with a CBOR body sends CBOR to a Riffle collector (the client compresses its
+ * bodies) and JSON to AWS; the answer is read in whichever protocol it comes back in.
  */
-import { badResponse, type AwsJsonClient } from '../../shared/aws-client.js';
+import { badResponse, type AwsJsonClient, type OutputReader } from '../../shared/aws-client.js';
+import { decodeAwsBody } from '../../shared/aws-wire.js';
+import { decodeRecordResults } from './records-cbor.js';
 import { sinkErrorCodes, type ErrorOutcome, type SendOutcome, type SinkLimits, type SinkRecord } from './sink.js';
 
 export interface BatchOperation {
@@ -16,6 +20,8 @@ export interface BatchOperation {
   invalidRecord?(record: SinkRecord): ErrorOutcome | undefined;
   /** The request's JSON body (see records-body.ts). */
   body(streamName: string, records: SinkRecord[]): Buffer;
+  /** The request's CBOR body (see records-cbor.ts), for a Riffle collector; absent: JSON to every endpoint. */
+  cborBody?(streamName: string, records: SinkRecord[]): Buffer;
   /** The output member listing per-record results. */
   resultsMember: string;
   /** The per-record ErrorCode that means "slow down". */
@@ -48,7 +54,13 @@ export async function sendBatch(client: AwsJsonClient, operation: BatchOperation
     for (const i of sendable) outcomes[i] = outcome;
     return outcomes as SendOutcome[];
   };
-  const result = await client.call(operation.target, operation.body(streamName, sendable.length === records.length ? records : sendable.map((i) => records[i]!)));
+  const batch = sendable.length === records.length ? records : sendable.map((i) => records[i]!);
+  // A CBOR answer's per-record results are read by hand; anything else by the general decoder.
+  const readOutput: OutputReader = (answer, protocol) => (protocol === 'cbor' ? decodeRecordResults(answer, operation.resultsMember) : decodeAwsBody(answer, protocol));
+  const result =
+    operation.cborBody !== undefined && client.compressesBodies
+      ? await client.call(operation.target, operation.cborBody(streamName, batch), 'cbor', readOutput)
+      : await client.call(operation.target, operation.body(streamName, batch), 'json', readOutput);
   if (!result.ok) return fill(result.failure);
   const results = result.output[operation.resultsMember];
   if (!Array.isArray(results) || results.length !== sendable.length) {
