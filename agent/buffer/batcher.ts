@@ -15,6 +15,7 @@
  */
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../../shared/clock.js';
 import { addAck, type Ack, type AgentRecord } from '../record.js';
+import { utf8Length } from '../sinks/utf8-length.js';
 import { firehoseSink } from '../sinks/firehose.js';
 import { kinesisSink } from '../sinks/kinesis.js';
 
@@ -47,8 +48,17 @@ export const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
 export const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
 
 
+/**
+ * A record as a batch holds it: its data and key, without its acks, which the batch holds merged.
+ * (So a batch waiting to be sent keeps no per-record ack arrays alive.)
+ */
+export interface BatchedRecord {
+  data: Buffer;
+  partitionKey?: string;
+}
+
 export interface Batch {
-  records: AgentRecord[];
+  records: BatchedRecord[];
   /** The batch's size as the target counts it (see `recordBytes`). */
   bytes: number;
   /** Every record's acknowledgements, in order, contiguous ranges of one target merged. */
@@ -94,7 +104,7 @@ export class Batcher {
   private readonly maxRecords: number;
   private readonly clock: Clock;
   private readonly schedule: Schedule;
-  private records: AgentRecord[] = [];
+  private records: BatchedRecord[] = [];
   private bytes = 0;
   private acks: Ack[] = [];
   /** When the oldest buffered record arrived. */
@@ -123,7 +133,7 @@ export class Batcher {
   /** The size of `record` as the target counts it against its quotas. */
   recordBytes(record: AgentRecord): number {
     if (!this.quota.countsPartitionKey) return record.data.length;
-    const keyBytes = record.partitionKey === undefined ? MAX_GENERATED_PARTITION_KEY_BYTES : Buffer.byteLength(record.partitionKey, 'utf8');
+    const keyBytes = record.partitionKey === undefined ? MAX_GENERATED_PARTITION_KEY_BYTES : utf8Length(record.partitionKey);
     return record.data.length + keyBytes;
   }
 
@@ -142,7 +152,8 @@ export class Batcher {
       this.oldestAt = this.clock.now();
       this.armAgeTimer(this.maxAgeMillis);
     }
-    this.records.push(record);
+    const { data, partitionKey } = record;
+    this.records.push(partitionKey === undefined ? { data } : { data, partitionKey });
     this.bytes += size;
     for (const ack of record.acks) addAck(this.acks, ack);
     if (this.records.length >= this.maxRecords || this.bytes >= this.maxBytes) this.flush();

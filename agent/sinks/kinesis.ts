@@ -12,6 +12,7 @@ import { sendBatch, type BatchOperation } from './batch-call.js';
 import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
 import { encodeRecordsCbor } from './records-cbor.js';
 import { sinkErrorCodes, type SinkLimits, type SinkSpec } from './sink.js';
+import { utf8Length } from './utf8-length.js';
 
 // PutRecords: 500 records and 5 MiB per call; a record at most 1 MiB, data and partition key
 // together — Kinesis Data Streams quotas.
@@ -24,7 +25,7 @@ const putRecordsShape: RecordsBodyShape = { streamMember: 'StreamName', partitio
 const putRecords: BatchOperation = {
   target: 'Kinesis_20131202.PutRecords',
   limits: kinesisLimits,
-  recordBytes: (record) => record.data.length + Buffer.byteLength(record.partitionKey, 'utf8'),
+  recordBytes: (record) => record.data.length + utf8Length(record.partitionKey),
   invalidRecord(record) {
     const { length } = record.partitionKey;
     // UTF-16 units are at least the characters: a key of 1 to 256 units is within bounds.

@@ -24,6 +24,7 @@
  */
 import type { RecordsBodyShape } from './records-body.js';
 import type { SinkRecord } from './sink.js';
+import { utf8Length } from './utf8-length.js';
 
 // RFC 8949 §3.1 major types, shifted into the initial byte's top three bits.
 const MAJOR_UINT = 0;
@@ -78,13 +79,6 @@ function writeHead(target: Buffer, at: number, major: number, argument: number):
   target[at] = type | 26;
   target.writeUInt32BE(argument, at + 1);
   return at + 5;
-}
-
-/** The UTF-8 length of a string, without Buffer.byteLength's call for the common ASCII key. */
-function utf8Length(text: string): number {
-  // A string of ASCII code units is its own UTF-8; anything else is measured properly.
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8');
-  return text.length;
 }
 
 function writeText(target: Buffer, at: number, text: string, bytes: number): number {
