@@ -24,6 +24,7 @@ import type { Clock } from '../shared/clock.js';
 import { Aggregator } from '../shared/kpl-aggregation.js';
 import type { Logger } from '../shared/log.js';
 import { Batcher, type Batch } from './buffer/batcher.js';
+import { PackedRecords } from './buffer/packed-records.js';
 import type { Spool, SpooledBatch } from './buffer/spool.js';
 import type { FlowConfig } from './config.js';
 import { isProcessFailure, type Processor } from './processors/index.js';
@@ -78,7 +79,7 @@ export interface FlowDeps {
 }
 
 interface QueuedBatch {
-  records: SinkRecord[];
+  records: PackedRecords;
   acks: Ack[];
   fromSpool?: SpooledBatch;
 }
@@ -190,17 +191,17 @@ export class Flow {
 
   private toQueued(batch: Batch): QueuedBatch {
     // Every record got its key in `accept`: the batch's records are already what the sink sends.
-    if (!this.aggregator) return { records: batch.records as SinkRecord[], acks: batch.acks };
+    if (!this.aggregator) return { records: batch.records, acks: batch.acks };
     // KPL aggregation: many small user records per Kinesis record, each at most 1 MiB.
     const records: SinkRecord[] = [];
-    for (const record of batch.records) {
-      const user = { partitionKey: record.partitionKey!, data: record.data };
+    for (let i = 0; i < batch.records.length; i++) {
+      const user = { partitionKey: batch.records.partitionKey(i)!, data: batch.records.data(i) };
       if (this.aggregator.add(user)) continue;
       if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
       if (!this.aggregator.add(user)) records.push(user); // too large to aggregate: sent as it is
     }
     if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
-    return { records, acks: batch.acks };
+    return { records: PackedRecords.from(records), acks: batch.acks };
   }
 
   private spoolBatch(batch: QueuedBatch): void {
@@ -210,7 +211,7 @@ export class Flow {
     this.spoolAppends++;
     this.counters.batchesSpooled++;
     this.deps.spool
-      .append({ streamName: this.streamName, records: batch.records, acks: pendingAcks })
+      .append({ streamName: this.streamName, records: batch.records.toArray(), acks: pendingAcks })
       .then(
         () => {
           settleAll(safeOnceSpooled);
@@ -262,7 +263,7 @@ export class Flow {
             this.spoolHasData = this.spoolAppends > 0;
             break;
           }
-          const records = spooled.records.map((r) => sinkRecord({ ...r, partitionKey: r.partitionKey ?? this.partitionKeyFor(r.data) }));
+          const records = PackedRecords.from(spooled.records).withPartitionKeys((data) => this.partitionKeyFor(data));
           await this.deliver({ records, acks: spooled.acks, fromSpool: spooled });
         }
       } catch (error) {
@@ -281,7 +282,7 @@ export class Flow {
       const pace = this.backoff.delayBeforeSend();
       if (pace > 0) await sleep(pace);
       const outcomes = await this.deps.sink.send(this.streamName, pending);
-      const retry: SinkRecord[] = [];
+      const retry: number[] = [];
       let throttled = false;
       outcomes.forEach((outcome: SendOutcome, i) => {
         if (outcome.kind === 'ok') this.counters.recordsSent++;
@@ -289,7 +290,7 @@ export class Flow {
           this.counters.recordsFailed++;
           this.noteError(outcome.code, outcome.message);
         } else {
-          retry.push(pending[i]!);
+          retry.push(i);
           throttled ||= outcome.throttled;
           this.noteError(outcome.code, outcome.message);
         }
@@ -306,7 +307,7 @@ export class Flow {
       }
       if (this.stopped) return; // shutting down: the batch stays where it is (spool or source) for next time
       await sleep(this.backoff.failed(throttled));
-      pending = retry;
+      pending = pending.select(retry);
     }
     if (batch.fromSpool) await this.deps.spool.ack(batch.fromSpool);
     settleAll(batch.acks);
@@ -341,7 +342,7 @@ export class Flow {
     const leftovers = this.memoryQueue.splice(0);
     await Promise.all(
       leftovers.map((batch) =>
-        this.deps.spool.append({ streamName: this.streamName, records: batch.records, acks: [] }).then(() => settleAll(batch.acks.filter((a) => a.target.spoolIsSafe))),
+        this.deps.spool.append({ streamName: this.streamName, records: batch.records.toArray(), acks: [] }).then(() => settleAll(batch.acks.filter((a) => a.target.spoolIsSafe))),
       ),
     );
     await this.deps.spool.sync();

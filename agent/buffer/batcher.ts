@@ -15,6 +15,7 @@
  */
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../../shared/clock.js';
 import { addAck, type Ack, type AgentRecord } from '../record.js';
+import { RecordPacker, type PackedRecords } from './packed-records.js';
 import { utf8Length } from '../sinks/utf8-length.js';
 import { firehoseSink } from '../sinks/firehose.js';
 import { kinesisSink } from '../sinks/kinesis.js';
@@ -48,17 +49,12 @@ export const DEFAULT_MAX_BUFFER_AGE_MILLIS = 60_000;
 export const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
 
 
-/**
- * A record as a batch holds it: its data and key, without its acks, which the batch holds merged.
- * (So a batch waiting to be sent keeps no per-record ack arrays alive.)
- */
-export interface BatchedRecord {
-  data: Buffer;
-  partitionKey?: string;
-}
-
 export interface Batch {
-  records: BatchedRecord[];
+  /**
+   * The records' data and keys, packed (see packed-records.ts); their acks are in `acks`, merged.
+   * So a batch waiting to be sent holds a few objects, not a few per record.
+   */
+  records: PackedRecords;
   /** The batch's size as the target counts it (see `recordBytes`). */
   bytes: number;
   /** Every record's acknowledgements, in order, contiguous ranges of one target merged. */
@@ -104,7 +100,8 @@ export class Batcher {
   private readonly maxRecords: number;
   private readonly clock: Clock;
   private readonly schedule: Schedule;
-  private records: BatchedRecord[] = [];
+  /** The batch being filled; made when its first record arrives. */
+  private packer: RecordPacker | undefined;
   private bytes = 0;
   private acks: Ack[] = [];
   /** When the oldest buffered record arrived. */
@@ -122,7 +119,7 @@ export class Batcher {
 
   /** Records waiting for their batch. */
   get bufferedRecords(): number {
-    return this.records.length;
+    return this.packer?.length ?? 0;
   }
 
   /** Bytes waiting for their batch, counted as the target counts them. */
@@ -147,21 +144,21 @@ export class Batcher {
       );
     }
     // A record larger than maxBufferSizeBytes (but within the quota) travels alone.
-    if (this.records.length > 0 && this.bytes + size > this.maxBytes) this.flush();
-    if (this.records.length === 0) {
+    if (this.packer !== undefined && this.bytes + size > this.maxBytes) this.flush();
+    if (this.packer === undefined) {
+      this.packer = new RecordPacker();
       this.oldestAt = this.clock.now();
       this.armAgeTimer(this.maxAgeMillis);
     }
-    const { data, partitionKey } = record;
-    this.records.push(partitionKey === undefined ? { data } : { data, partitionKey });
+    this.packer.add(record.data, record.partitionKey);
     this.bytes += size;
     for (const ack of record.acks) addAck(this.acks, ack);
-    if (this.records.length >= this.maxRecords || this.bytes >= this.maxBytes) this.flush();
+    if (this.packer.length >= this.maxRecords || this.bytes >= this.maxBytes) this.flush();
   }
 
   /** Flushes the batch if its oldest record is `maxBufferAgeMillis` old at `now`; true if it did. */
   flushDue(now: number = this.clock.now()): boolean {
-    if (this.records.length === 0 || now - this.oldestAt < this.maxAgeMillis) return false;
+    if (this.packer === undefined || now - this.oldestAt < this.maxAgeMillis) return false;
     this.flush();
     return true;
   }
@@ -170,7 +167,7 @@ export class Batcher {
     this.cancelAgeTimer = this.schedule(delayMillis, () => {
       this.cancelAgeTimer = undefined;
       // Timers may fire a little before the clock agrees the batch is due: wait out the rest.
-      if (this.records.length > 0 && !this.flushDue()) this.armAgeTimer(Math.max(1, this.oldestAt + this.maxAgeMillis - this.clock.now()));
+      if (this.packer !== undefined && !this.flushDue()) this.armAgeTimer(Math.max(1, this.oldestAt + this.maxAgeMillis - this.clock.now()));
     });
   }
 
@@ -178,9 +175,9 @@ export class Batcher {
   flush(): void {
     this.cancelAgeTimer?.();
     this.cancelAgeTimer = undefined;
-    if (this.records.length === 0) return;
-    const batch: Batch = { records: this.records, bytes: this.bytes, acks: this.acks };
-    this.records = [];
+    if (this.packer === undefined) return;
+    const batch: Batch = { records: this.packer.finish(), bytes: this.bytes, acks: this.acks };
+    this.packer = undefined;
     this.bytes = 0;
     this.acks = [];
     this.options.onBatch(batch);

@@ -25,12 +25,12 @@ const putRecordsShape: RecordsBodyShape = { streamMember: 'StreamName', partitio
 const putRecords: BatchOperation = {
   target: 'Kinesis_20131202.PutRecords',
   limits: kinesisLimits,
-  recordBytes: (record) => record.data.length + utf8Length(record.partitionKey),
-  invalidRecord(record) {
-    const { length } = record.partitionKey;
+  recordBytes: (dataBytes, partitionKey = '') => dataBytes + utf8Length(partitionKey),
+  invalidPartitionKey(partitionKey = '') {
+    const { length } = partitionKey;
     // UTF-16 units are at least the characters: a key of 1 to 256 units is within bounds.
     if (length >= 1 && length <= MAX_PARTITION_KEY_CHARACTERS) return undefined;
-    const characters = [...record.partitionKey].length;
+    const characters = [...partitionKey].length;
     if (characters >= 1 && characters <= MAX_PARTITION_KEY_CHARACTERS) return undefined;
     return { kind: 'error', code: sinkErrorCodes.invalidPartitionKey, message: `partition key of ${characters} characters; 1 to ${MAX_PARTITION_KEY_CHARACTERS} allowed` };
   },

@@ -22,8 +22,8 @@
  * dependency, the collector's codec): for a 500-record answer it builds 1,500 strings and 500
  * objects the sink never reads — see the measurements in README's agent section.
  */
+import type { PackedRecords } from '../buffer/packed-records.js';
 import type { RecordsBodyShape } from './records-body.js';
-import type { SinkRecord } from './sink.js';
 import { utf8Length } from './utf8-length.js';
 
 // RFC 8949 §3.1 major types, shifted into the initial byte's top three bits.
@@ -87,21 +87,21 @@ function writeText(target: Buffer, at: number, text: string, bytes: number): num
 }
 
 /** The PutRecords request for `records` (see the header for the layout). */
-export function encodeRecordsCbor(shape: RecordsBodyShape, streamName: string, records: readonly SinkRecord[]): Buffer {
+export function encodeRecordsCbor(shape: RecordsBodyShape, streamName: string, records: PackedRecords): Buffer {
   const streamKey = textKey(shape.streamMember);
   const streamNameBytes = utf8Length(streamName);
   const keyBytes = new Array<number>(records.length);
   let size = 1 + streamKey.length + headLength(streamNameBytes) + streamNameBytes + RECORDS_KEY.length + headLength(records.length);
   for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const dataBytes = record.data.length;
+    const dataBytes = records.dataLength(i);
     size += 1 + DATA_KEY.length + headLength(dataBytes) + dataBytes; // the entry's map head, then Data
     if (!shape.partitionKeys) continue;
-    const partitionKeyBytes = utf8Length(record.partitionKey);
+    const partitionKeyBytes = utf8Length(records.partitionKey(i) ?? '');
     keyBytes[i] = partitionKeyBytes;
     size += PARTITION_KEY_KEY.length + headLength(partitionKeyBytes) + partitionKeyBytes;
-    if (record.explicitHashKey !== undefined) {
-      const hashKeyBytes = utf8Length(record.explicitHashKey);
+    const explicitHashKey = records.explicitHashKey(i);
+    if (explicitHashKey !== undefined) {
+      const hashKeyBytes = utf8Length(explicitHashKey);
       size += EXPLICIT_HASH_KEY_KEY.length + headLength(hashKeyBytes) + hashKeyBytes;
     }
   }
@@ -112,16 +112,18 @@ export function encodeRecordsCbor(shape: RecordsBodyShape, streamName: string, r
   at = writeText(body, at, streamName, streamNameBytes);
   at += RECORDS_KEY.copy(body, at);
   at = writeHead(body, at, MAJOR_ARRAY, records.length);
+  const { bytes } = records;
   for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const hashKey = shape.partitionKeys ? record.explicitHashKey : undefined;
+    const hashKey = shape.partitionKeys ? records.explicitHashKey(i) : undefined;
     at = writeHead(body, at, MAJOR_MAP, !shape.partitionKeys ? 1 : hashKey === undefined ? 2 : 3);
     at += DATA_KEY.copy(body, at);
-    at = writeHead(body, at, MAJOR_BYTES, record.data.length);
-    at += record.data.copy(body, at);
+    const start = records.start(i);
+    const end = records.end(i);
+    at = writeHead(body, at, MAJOR_BYTES, end - start);
+    at += bytes.copy(body, at, start, end);
     if (!shape.partitionKeys) continue;
     at += PARTITION_KEY_KEY.copy(body, at);
-    at = writeText(body, at, record.partitionKey, keyBytes[i]!);
+    at = writeText(body, at, records.partitionKey(i) ?? '', keyBytes[i]!);
     if (hashKey !== undefined) {
       at += EXPLICIT_HASH_KEY_KEY.copy(body, at);
       at = writeText(body, at, hashKey, utf8Length(hashKey));

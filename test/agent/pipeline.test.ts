@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
+import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import { Spool } from '../../agent/buffer/spool.js';
 import type { FlowConfig } from '../../agent/config.js';
 import { Flow } from '../../agent/pipeline.js';
@@ -45,7 +46,8 @@ class ScriptedSink implements Sink {
   /** When set, sends answer at once: 'ok' delivers, 'retry' refuses every record. */
   mode: 'hold' | 'ok' | 'retry' = 'hold';
 
-  send(_stream: string, records: SinkRecord[]): Promise<SendOutcome[]> {
+  send(_stream: string, input: PackedRecords | readonly SinkRecord[]): Promise<SendOutcome[]> {
+    const records = input instanceof PackedRecords ? input.toArray() : [...input];
     if (this.mode === 'ok') return Promise.resolve(this.accept(records));
     if (this.mode === 'retry') return Promise.resolve(records.map(() => ({ kind: 'retry', code: 'NETWORK_ERROR', message: 'connection refused', throttled: false })));
     return new Promise((resolve) => this.waiting.push({ records, resolve }));

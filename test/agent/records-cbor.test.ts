@@ -8,6 +8,7 @@ import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordsBody } from '../../agent/sinks/records-body.js';
 import { CborAnswerError, decodeRecordResults, encodeRecordsCbor } from '../../agent/sinks/records-cbor.js';
+import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import type { SinkRecord } from '../../agent/sinks/sink.js';
 import { decodeAwsBody } from '../../shared/aws-wire.js';
 
@@ -36,10 +37,10 @@ function meaning(body: { StreamName: string; Records: Entry[] }) {
 describe('PutRecords CBOR body', () => {
   it('decodes with cbor2 to what the JSON body says, byte strings and text keys', () => {
     const batch = records();
-    const cbor = encodeRecordsCbor(putRecords, 'logs "prod" ✓', batch);
+    const cbor = encodeRecordsCbor(putRecords, 'logs "prod" ✓', PackedRecords.from(batch));
     const decoded = decodeCborBytes(cbor) as { StreamName: string; Records: Entry[] };
 
-    const json = JSON.parse(encodeRecordsBody(putRecords, 'logs "prod" ✓', batch).toString('utf8')) as { StreamName: string; Records: Entry[] };
+    const json = JSON.parse(encodeRecordsBody(putRecords, 'logs "prod" ✓', PackedRecords.from(batch)).toString('utf8')) as { StreamName: string; Records: Entry[] };
     expect(meaning(decoded)).toEqual(meaning(json));
     expect(decoded.Records.every((entry) => entry.Data instanceof Uint8Array)).toBe(true);
     // Nothing base64: the body is the data plus a few bytes of structure per record.
@@ -49,7 +50,7 @@ describe('PutRecords CBOR body', () => {
 
   it('writes definite lengths only, each in its shortest head', () => {
     const batch = [{ data: Buffer.alloc(24, 7), partitionKey: 'k' }];
-    const cbor = encodeRecordsCbor(putRecords, 's', batch);
+    const cbor = encodeRecordsCbor(putRecords, 's', PackedRecords.from(batch));
     // map(2) "StreamName" "s" "Records" array(1) map(2) "Data" bytes(24) … "PartitionKey" "k"
     const expected = Buffer.concat([
       Buffer.from([0xa2, 0x6a]),
@@ -68,13 +69,13 @@ describe('PutRecords CBOR body', () => {
   });
 
   it('writes a lone surrogate in a key as U+FFFD, since CBOR text is UTF-8', () => {
-    const cbor = encodeRecordsCbor(putRecords, 's', [{ data: Buffer.from('x'), partitionKey: 'lone \ud800 surrogate' }]);
+    const cbor = encodeRecordsCbor(putRecords, 's', PackedRecords.from([{ data: Buffer.from('x'), partitionKey: 'lone \ud800 surrogate' }]));
     const decoded = decodeCborBytes(cbor) as { Records: Entry[] };
     expect(decoded.Records[0]!.PartitionKey).toBe('lone \ufffd surrogate');
   });
 
   it('a PutRecordBatch shape carries only Data', () => {
-    const cbor = encodeRecordsCbor({ streamMember: 'DeliveryStreamName', partitionKeys: false }, 'to-s3', [{ data: Buffer.from('a'), partitionKey: 'ignored' }]);
+    const cbor = encodeRecordsCbor({ streamMember: 'DeliveryStreamName', partitionKeys: false }, 'to-s3', PackedRecords.from([{ data: Buffer.from('a'), partitionKey: 'ignored' }]));
     const decoded = decodeCborBytes(cbor) as { DeliveryStreamName: string; Records: Array<{ Data: Uint8Array }> };
     expect(decoded.DeliveryStreamName).toBe('to-s3');
     expect(decoded.Records.map((entry) => Object.keys(entry))).toEqual([['Data']]);
