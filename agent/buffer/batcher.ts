@@ -102,6 +102,11 @@ export class Batcher {
   private readonly schedule: Schedule;
   /** The batch being filled; made when its first record arrives. */
   private packer: RecordPacker | undefined;
+  /**
+   * The data bytes of the last batch: the next one is packed into a buffer that size (plus a
+   * little), so a steady flow allocates one buffer per batch, not a doubling series of them.
+   */
+  private lastBatchDataBytes: number | undefined;
   private bytes = 0;
   private acks: Ack[] = [];
   /** When the oldest buffered record arrived. */
@@ -146,7 +151,8 @@ export class Batcher {
     // A record larger than maxBufferSizeBytes (but within the quota) travels alone.
     if (this.packer !== undefined && this.bytes + size > this.maxBytes) this.flush();
     if (this.packer === undefined) {
-      this.packer = new RecordPacker();
+      // Room for maxRecords ends is at most 2 KB: no need to grow that array.
+      this.packer = new RecordPacker(this.lastBatchDataBytes === undefined ? undefined : Math.ceil(this.lastBatchDataBytes * 1.0625), this.maxRecords);
       this.oldestAt = this.clock.now();
       this.armAgeTimer(this.maxAgeMillis);
     }
@@ -177,6 +183,7 @@ export class Batcher {
     this.cancelAgeTimer = undefined;
     if (this.packer === undefined) return;
     const batch: Batch = { records: this.packer.finish(), bytes: this.bytes, acks: this.acks };
+    this.lastBatchDataBytes = batch.records.dataBytes;
     this.packer = undefined;
     this.bytes = 0;
     this.acks = [];

@@ -37,6 +37,11 @@ export class PackedRecords {
     return packer.finish();
   }
 
+  /** All records' data bytes. */
+  get dataBytes(): number {
+    return this.length === 0 ? 0 : this.end(this.length - 1);
+  }
+
   /** Where record `i`'s data starts in `bytes`. */
   start(i: number): number {
     return i === 0 ? 0 : this.ends[i - 1]!;
