@@ -26,15 +26,13 @@ import type { PackedRecords } from '../buffer/packed-records.js';
 import type { RecordsBodyShape } from './records-body.js';
 import { utf8Length } from './utf8-length.js';
 
-// RFC 8949 §3.1 major types, shifted into the initial byte's top three bits.
-const MAJOR_UINT = 0;
-const MAJOR_NEGINT = 1;
+// RFC 8949 §3.1 major types (the initial byte's top three bits) that the writer writes or the
+// reader treats apart; integers (0, 1), tags (6) and simple values and floats (7) are only skipped.
 const MAJOR_BYTES = 2;
 const MAJOR_TEXT = 3;
 const MAJOR_ARRAY = 4;
 const MAJOR_MAP = 5;
 const MAJOR_TAG = 6;
-const MAJOR_SIMPLE = 7;
 /** Additional information 31: an indefinite length (strings, arrays, maps) or "break" (major 7). */
 const INDEFINITE = 31;
 const BREAK = 0xff;
