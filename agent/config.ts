@@ -16,7 +16,9 @@
  *   the device-local broker; `clientId` must be stable (a persistent session keeps QoS 1/2
  *   messages while the agent is down).
  * - general `compression`: `"zstd"` (request bodies to a Riffle collector), `"none"`, or
- *   `"auto"` (default: zstd unless the endpoint is an amazonaws.com host).
+ *   `"auto"` (default: zstd unless the endpoint is an amazonaws.com host). Where bodies go
+ *   zstd-compressed, PutRecords also goes as CBOR 1.1 (data as byte strings, no base64; see
+ *   sinks/records-cbor.ts); otherwise, and always for Firehose, as JSON 1.1.
  * - general `spool`: `{ "directory", "maxSizeMB": 64, "whenFull": "backpressure" | "drop-oldest" }`.
  * - per flow, instead of `filePattern`: `"mqtt": { "topics": ["sensors/+/temperature"],
  *   "qos": 1, "partitionKey": { "topicLevel": 2 } | { "jsonField": "deviceId" } }`.

@@ -1,12 +1,15 @@
 /**
- * One signed AWS JSON 1.1 call (`POST /`, `X-Amz-Target`), zstd-compressed when the endpoint is a
- * Riffle collector, SigV4-signed, over keep-alive HTTP/1.1 or HTTPS, with bounded timeouts — and
- * the mapping of whole-call failures to `retry` or `error`. The agent's sinks (agent/sinks/) and
- * the consumer library (shared/consumer/) both call through it.
+ * One signed AWS JSON 1.1 or CBOR 1.1 call (`POST /`, `X-Amz-Target`), zstd-compressed when the
+ * endpoint is a Riffle collector, SigV4-signed, over keep-alive HTTP/1.1 or HTTPS, with bounded
+ * timeouts — and the mapping of whole-call failures to `retry` or `error`. The agent's sinks
+ * (agent/sinks/) and the consumer library (shared/consumer/) both call through it.
  *
  * Riffle or AWS? Decided by `compression` (see AwsClientOptions): `auto` treats a host ending in
  * amazonaws.com, amazonaws.com.cn or api.aws as AWS and anything else as a Riffle collector.
- * AWS takes no compressed request bodies, a collector takes zstd (and gzip).
+ * AWS takes no compressed request bodies, a collector takes zstd (and gzip). `compressesBodies`
+ * tells a caller which it is talking to, so it can pick the body's protocol per call (the
+ * kinesis sink sends CBOR to a collector); answers are read in the protocol their Content-Type
+ * names, whatever the request's was.
  *
  * Whole-call failures:
  *  - no answer (refused, reset, DNS, TLS, timeout) → `retry`;
@@ -22,7 +25,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { resolveCredentials, type CredentialsSource } from './aws-credentials.js';
-import { decodeAwsBody, jsonContentType } from './aws-wire.js';
+import { cborContentType, decodeAwsBody, jsonContentType, wireProtocolOf, type WireProtocol } from './aws-wire.js';
 import type { Clock } from './clock.js';
 import { ConfigError } from './config-values.js';
 import { signRequest } from './sigv4.js';
@@ -159,9 +162,15 @@ class TransportError extends Error {
   }
 }
 
+/** Reads a 200 answer's body into the operation's output; throws when it is not one. */
+export type OutputReader = (answer: Buffer, protocol: WireProtocol) => Record<string, unknown>;
+
+const contentTypes: Record<WireProtocol, string> = { json: jsonContentType, cbor: cborContentType };
+
 export class AwsJsonClient {
   readonly endpoint: URL;
-  private readonly compressed: boolean;
+  /** Request bodies go zstd-compressed: the endpoint is a Riffle collector (see the header). */
+  readonly compressesBodies: boolean;
   private readonly credentials: CredentialsSource | undefined;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
@@ -185,7 +194,7 @@ export class AwsJsonClient {
     if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') {
       throw new ConfigError(endpointKey, `must be an http:// or https:// URL, got ${JSON.stringify(options.endpoint)}`);
     }
-    this.compressed = compressesBodies(options.compression ?? 'auto', this.endpoint);
+    this.compressesBodies = compressesBodies(options.compression ?? 'auto', this.endpoint);
     this.credentials = resolveCredentials(options.credentials, context.env);
     if (this.credentials === undefined && isAwsHost(this.endpoint.hostname)) {
       throw new ConfigError(
@@ -202,11 +211,14 @@ export class AwsJsonClient {
     this.requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS;
   }
 
-  /** One call of `target` (e.g. `Kinesis_20131202.PutRecords`) with its JSON body; never rejects. */
-  async call(target: string, json: Buffer): Promise<AwsCallResult> {
+  /**
+   * One call of `target` (e.g. `Kinesis_20131202.PutRecords`) with its body in `protocol`;
+   * never rejects. `readOutput` reads a 200 answer (default: the general decoder of its protocol).
+   */
+  async call(target: string, request: Buffer, protocol: WireProtocol = 'json', readOutput: OutputReader = decodeAwsBody): Promise<AwsCallResult> {
     let body: Buffer;
     try {
-      body = this.compressed ? await zstdCompress(json, REQUEST_ZSTD_LEVEL) : json;
+      body = this.compressesBodies ? await zstdCompress(request, REQUEST_ZSTD_LEVEL) : request;
     } catch (error) {
       // zstdCompress fails only with ZSTD_OUT_OF_MEMORY, and replaces the wasm instance when it
       // does, so a later attempt can succeed.
@@ -215,9 +227,9 @@ export class AwsJsonClient {
     }
     const headers: Record<string, string> = {
       host: this.endpoint.host,
-      'content-type': jsonContentType,
+      'content-type': contentTypes[protocol],
       'x-amz-target': target,
-      ...(this.compressed ? { 'content-encoding': 'zstd' } : {}),
+      ...(this.compressesBodies ? { 'content-encoding': 'zstd' } : {}),
     };
     const signedAt = this.context.clock.now() + this.clockOffsetMs;
     const signature = this.credentials
@@ -237,10 +249,11 @@ export class AwsJsonClient {
       return { ok: false, failure: { kind: 'retry', code, message, throttled: false } };
     }
     if (answer.status === 200) {
+      const answerProtocol = answerProtocolOf(answer);
       try {
-        return { ok: true, output: decodeAwsBody(answer.body, 'json') };
+        return { ok: true, output: readOutput(answer.body, answerProtocol) };
       } catch {
-        return { ok: false, failure: badResponse(`HTTP 200 with a body that is not a JSON structure (${answer.body.length} bytes)`) };
+        return { ok: false, failure: badResponse(`HTTP 200 with a body that is not a ${answerProtocol.toUpperCase()} structure (${answer.body.length} bytes)`) };
       }
     }
     return { ok: false, failure: this.classifyFailure(answer, signedAt) };
@@ -339,15 +352,20 @@ export function badResponse(message: string): RetryOutcome {
   return { kind: 'retry', code: awsCallErrorCodes.badResponse, message, throttled: false };
 }
 
+/** CBOR when the answer's Content-Type says so; JSON otherwise (AWS JSON, `application/json`, none). */
+function answerProtocolOf(answer: HttpAnswer): WireProtocol {
+  return wireProtocolOf(answer.headers['content-type']) ?? 'json';
+}
+
 /**
- * The AWS error code and message of a failed call: the JSON body's `__type` (with any
+ * The AWS error code and message of a failed call: the body's `__type` (JSON or CBOR, with any
  * `namespace#` prefix dropped) or the `x-amzn-ErrorType` header (`Code:uri`); AWS's XML answers to
  * unroutable requests name the code as the root element. Anything else is `HTTP_<status>`.
  */
 function readAwsError(answer: HttpAnswer): { code: string; message: string } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(answer.body.toString('utf8'));
+    parsed = decodeAwsBody(answer.body, answerProtocolOf(answer));
   } catch {
     parsed = undefined;
   }

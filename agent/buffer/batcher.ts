@@ -15,6 +15,8 @@
  */
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../../shared/clock.js';
 import { addAck, type Ack, type AgentRecord } from '../record.js';
+import { RecordPacker, type PackedRecords } from './packed-records.js';
+import { utf8Length } from '../sinks/utf8-length.js';
 import { firehoseSink } from '../sinks/firehose.js';
 import { kinesisSink } from '../sinks/kinesis.js';
 
@@ -48,7 +50,11 @@ export const MAX_GENERATED_PARTITION_KEY_BYTES = 256;
 
 
 export interface Batch {
-  records: AgentRecord[];
+  /**
+   * The records' data and keys, packed (see packed-records.ts); their acks are in `acks`, merged.
+   * So a batch waiting to be sent holds a few objects, not a few per record.
+   */
+  records: PackedRecords;
   /** The batch's size as the target counts it (see `recordBytes`). */
   bytes: number;
   /** Every record's acknowledgements, in order, contiguous ranges of one target merged. */
@@ -94,7 +100,13 @@ export class Batcher {
   private readonly maxRecords: number;
   private readonly clock: Clock;
   private readonly schedule: Schedule;
-  private records: AgentRecord[] = [];
+  /** The batch being filled; made when its first record arrives. */
+  private packer: RecordPacker | undefined;
+  /**
+   * The data bytes of the last batch: the next one is packed into a buffer that size (plus a
+   * little), so a steady flow allocates one buffer per batch, not a doubling series of them.
+   */
+  private lastBatchDataBytes: number | undefined;
   private bytes = 0;
   private acks: Ack[] = [];
   /** When the oldest buffered record arrived. */
@@ -112,7 +124,7 @@ export class Batcher {
 
   /** Records waiting for their batch. */
   get bufferedRecords(): number {
-    return this.records.length;
+    return this.packer?.length ?? 0;
   }
 
   /** Bytes waiting for their batch, counted as the target counts them. */
@@ -123,7 +135,7 @@ export class Batcher {
   /** The size of `record` as the target counts it against its quotas. */
   recordBytes(record: AgentRecord): number {
     if (!this.quota.countsPartitionKey) return record.data.length;
-    const keyBytes = record.partitionKey === undefined ? MAX_GENERATED_PARTITION_KEY_BYTES : Buffer.byteLength(record.partitionKey, 'utf8');
+    const keyBytes = record.partitionKey === undefined ? MAX_GENERATED_PARTITION_KEY_BYTES : utf8Length(record.partitionKey);
     return record.data.length + keyBytes;
   }
 
@@ -137,20 +149,22 @@ export class Batcher {
       );
     }
     // A record larger than maxBufferSizeBytes (but within the quota) travels alone.
-    if (this.records.length > 0 && this.bytes + size > this.maxBytes) this.flush();
-    if (this.records.length === 0) {
+    if (this.packer !== undefined && this.bytes + size > this.maxBytes) this.flush();
+    if (this.packer === undefined) {
+      // Room for maxRecords ends is at most 2 KB: no need to grow that array.
+      this.packer = new RecordPacker(this.lastBatchDataBytes === undefined ? undefined : Math.ceil(this.lastBatchDataBytes * 1.0625), this.maxRecords);
       this.oldestAt = this.clock.now();
       this.armAgeTimer(this.maxAgeMillis);
     }
-    this.records.push(record);
+    this.packer.add(record.data, record.partitionKey);
     this.bytes += size;
     for (const ack of record.acks) addAck(this.acks, ack);
-    if (this.records.length >= this.maxRecords || this.bytes >= this.maxBytes) this.flush();
+    if (this.packer.length >= this.maxRecords || this.bytes >= this.maxBytes) this.flush();
   }
 
   /** Flushes the batch if its oldest record is `maxBufferAgeMillis` old at `now`; true if it did. */
   flushDue(now: number = this.clock.now()): boolean {
-    if (this.records.length === 0 || now - this.oldestAt < this.maxAgeMillis) return false;
+    if (this.packer === undefined || now - this.oldestAt < this.maxAgeMillis) return false;
     this.flush();
     return true;
   }
@@ -159,7 +173,7 @@ export class Batcher {
     this.cancelAgeTimer = this.schedule(delayMillis, () => {
       this.cancelAgeTimer = undefined;
       // Timers may fire a little before the clock agrees the batch is due: wait out the rest.
-      if (this.records.length > 0 && !this.flushDue()) this.armAgeTimer(Math.max(1, this.oldestAt + this.maxAgeMillis - this.clock.now()));
+      if (this.packer !== undefined && !this.flushDue()) this.armAgeTimer(Math.max(1, this.oldestAt + this.maxAgeMillis - this.clock.now()));
     });
   }
 
@@ -167,9 +181,10 @@ export class Batcher {
   flush(): void {
     this.cancelAgeTimer?.();
     this.cancelAgeTimer = undefined;
-    if (this.records.length === 0) return;
-    const batch: Batch = { records: this.records, bytes: this.bytes, acks: this.acks };
-    this.records = [];
+    if (this.packer === undefined) return;
+    const batch: Batch = { records: this.packer.finish(), bytes: this.bytes, acks: this.acks };
+    this.lastBatchDataBytes = batch.records.dataBytes;
+    this.packer = undefined;
     this.bytes = 0;
     this.acks = [];
     this.options.onBatch(batch);

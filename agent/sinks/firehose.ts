@@ -20,7 +20,7 @@ const putRecordBatchShape: RecordsBodyShape = { streamMember: 'DeliveryStreamNam
 const putRecordBatch: BatchOperation = {
   target: 'Firehose_20150804.PutRecordBatch',
   limits: firehoseLimits,
-  recordBytes: (record) => record.data.length,
+  recordBytes: (dataBytes) => dataBytes,
   body: (deliveryStreamName, records) => encodeRecordsBody(putRecordBatchShape, deliveryStreamName, records),
   resultsMember: 'RequestResponses',
   throttledErrorCode: 'ServiceUnavailableException',

@@ -4,8 +4,8 @@
  * - `kinesis` (kinesis.ts): PutRecords to a Riffle collector or Amazon Kinesis Data Streams.
  * - `firehose` (firehose.ts): PutRecordBatch to Amazon Data Firehose.
  *
- * Both call through shared/aws-client.ts (keep-alive HTTP(S), SigV4, zstd bodies to a collector,
- * mapping of failures) with shared/aws-credentials.ts (config keys, environment,
+ * Both call through shared/aws-client.ts (keep-alive HTTP(S), SigV4, zstd bodies to a collector —
+ * CBOR ones for kinesis, see records-cbor.ts — mapping of failures) with shared/aws-credentials.ts (config keys, environment,
  * ~/.aws/credentials). Retry timing is not theirs: see shared/backoff.ts.
  */
 import type { AgentConfig, FlowConfig } from '../config.js';

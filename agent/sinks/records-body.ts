@@ -8,7 +8,7 @@
  * byte is written once. The text is what `encodeAwsBody` writes for the same input (the sink
  * tests parse both and compare).
  */
-import type { SinkRecord } from './sink.js';
+import type { PackedRecords } from '../buffer/packed-records.js';
 
 export interface RecordsBodyShape {
   /** `StreamName` (PutRecords) or `DeliveryStreamName` (PutRecordBatch). */
@@ -22,17 +22,18 @@ const PARTITION_KEY = '","PartitionKey":';
 const EXPLICIT_HASH_KEY = ',"ExplicitHashKey":';
 
 /** `{"<streamMember>":"<name>","Records":[{"Data":"<base64>","PartitionKey":"<key>"},…]}` */
-export function encodeRecordsBody(shape: RecordsBodyShape, streamName: string, records: readonly SinkRecord[]): Buffer {
+export function encodeRecordsBody(shape: RecordsBodyShape, streamName: string, records: PackedRecords): Buffer {
   const head = `{${JSON.stringify(shape.streamMember)}:${JSON.stringify(streamName)},"Records":[`;
   // Keys are JSON-quoted once; their UTF-8 length sizes the buffer.
   const keys: string[] = [];
   const hashKeys: Array<string | undefined> = [];
   let size = Buffer.byteLength(head) + 2 + Math.max(0, records.length - 1); // "]}" and the commas
-  for (const record of records) {
-    size += DATA_OPEN.length + base64Length(record.data.length) + 2; // closing quote and brace
+  for (let i = 0; i < records.length; i++) {
+    size += DATA_OPEN.length + base64Length(records.dataLength(i)) + 2; // closing quote and brace
     if (!shape.partitionKeys) continue;
-    const key = JSON.stringify(record.partitionKey);
-    const hashKey = record.explicitHashKey === undefined ? undefined : JSON.stringify(record.explicitHashKey);
+    const key = JSON.stringify(records.partitionKey(i) ?? '');
+    const explicitHashKey = records.explicitHashKey(i);
+    const hashKey = explicitHashKey === undefined ? undefined : JSON.stringify(explicitHashKey);
     keys.push(key);
     hashKeys.push(hashKey);
     size += PARTITION_KEY.length - 1 + Buffer.byteLength(key); // PARTITION_KEY holds the data's closing quote
@@ -43,7 +44,7 @@ export function encodeRecordsBody(shape: RecordsBodyShape, streamName: string, r
   for (let i = 0; i < records.length; i++) {
     if (i > 0) body[at++] = 0x2c; // ,
     at += body.write(DATA_OPEN, at, 'latin1');
-    at += body.write(records[i]!.data.toString('base64'), at, 'latin1');
+    at += body.write(records.bytes.toString('base64', records.start(i), records.end(i)), at, 'latin1');
     if (shape.partitionKeys) {
       at += body.write(PARTITION_KEY, at, 'latin1');
       at += body.write(keys[i]!, at, 'utf8');

@@ -3,6 +3,7 @@
  * order; the pipeline owns retry scheduling (shared/backoff.ts), the spool and the
  * acknowledgements — Fluent Bit's OK / RETRY / ERROR split.
  */
+import type { PackedRecords } from '../buffer/packed-records.js';
 import { awsCallErrorCodes, type AwsClientContext, type AwsClientOptions, type ErrorOutcome, type RetryOutcome } from '../../shared/aws-client.js';
 
 export type { ErrorOutcome, RetryOutcome };
@@ -49,13 +50,13 @@ export interface Sink {
   readonly name: string;
   readonly limits: SinkLimits;
   /**
-   * One API call for `records`. Resolves with one outcome per record and never rejects for
+   * One API call for `records` (packed, as the pipeline's batches are, or an array). Resolves with one outcome per record and never rejects for
    * anything the network or the service does. Throws RangeError when the batch breaks
    * `limits` (more records or bytes than one call may carry): that is the caller's bug.
    * A record that alone breaks `maxRecordBytes` or the partition-key rules gets an `error`
    * outcome and the rest of the batch is still sent.
    */
-  send(streamName: string, records: SinkRecord[]): Promise<SendOutcome[]>;
+  send(streamName: string, records: PackedRecords | readonly SinkRecord[]): Promise<SendOutcome[]>;
   /** Closes idle keep-alive connections; the sink must not be used afterwards. */
   close(): void;
 }

@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
+import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import { Spool } from '../../agent/buffer/spool.js';
 import type { FlowConfig } from '../../agent/config.js';
 import { Flow } from '../../agent/pipeline.js';
@@ -13,6 +14,8 @@ import { buildProcessors } from '../../agent/processors/index.js';
 import type { AckTarget } from '../../agent/record.js';
 import type { SendOutcome, Sink, SinkRecord } from '../../agent/sinks/index.js';
 import { kinesisSink } from '../../agent/sinks/kinesis.js';
+import { partitionKeyHash, uniformRanges } from '../../shared/hash-key.js';
+import { createHash } from 'node:crypto';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -38,11 +41,13 @@ class ScriptedSink implements Sink {
   readonly name = 'scripted';
   readonly limits = kinesisSink.limits;
   readonly delivered: string[] = [];
+  readonly partitionKeys: string[] = [];
   private readonly waiting: Array<{ records: SinkRecord[]; resolve: (outcomes: SendOutcome[]) => void }> = [];
   /** When set, sends answer at once: 'ok' delivers, 'retry' refuses every record. */
   mode: 'hold' | 'ok' | 'retry' = 'hold';
 
-  send(_stream: string, records: SinkRecord[]): Promise<SendOutcome[]> {
+  send(_stream: string, input: PackedRecords | readonly SinkRecord[]): Promise<SendOutcome[]> {
+    const records = input instanceof PackedRecords ? input.toArray() : [...input];
     if (this.mode === 'ok') return Promise.resolve(this.accept(records));
     if (this.mode === 'retry') return Promise.resolve(records.map(() => ({ kind: 'retry', code: 'NETWORK_ERROR', message: 'connection refused', throttled: false })));
     return new Promise((resolve) => this.waiting.push({ records, resolve }));
@@ -62,7 +67,10 @@ class ScriptedSink implements Sink {
   }
 
   private accept(records: SinkRecord[]): SendOutcome[] {
-    for (const record of records) this.delivered.push(record.data.toString());
+    for (const record of records) {
+      this.delivered.push(record.data.toString());
+      this.partitionKeys.push(record.partitionKey);
+    }
     return records.map(() => ({ kind: 'ok' }));
   }
 }
@@ -147,5 +155,51 @@ describe('flow queueing', () => {
     await pollUntil('all delivered', () => lines.settled.size === 10);
     expect([...sink.delivered].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `line-${i}`).sort());
     expect(sink.delivered).toHaveLength(10);
+  });
+});
+
+describe('partition keys', () => {
+  let dir: Awaited<ReturnType<typeof makeTempDir>>;
+  beforeEach(async () => {
+    dir = await makeTempDir('riffle-pipeline-keys-');
+  });
+  afterEach(() => dir.remove());
+
+  /** The keys a flow with `partitionKeyOption` gives `count` records, as its sink receives them. */
+  async function keysFor(partitionKeyOption: FlowConfig['partitionKeyOption'], count: number): Promise<{ keys: string[]; lines: string[] }> {
+    const sink = new ScriptedSink();
+    sink.mode = 'ok';
+    const spool = await Spool.open({ directory: dir.path, maxSizeMB: 8, syncIntervalMillis: 5 });
+    const flow = new Flow({
+      config: { ...flowConfig, partitionKeyOption, maxBufferSizeRecords: 500 },
+      processor: buildProcessors([], 'test'),
+      sink,
+      spool,
+      clock: systemClock,
+      log: () => undefined,
+      maxConcurrentSends: 4,
+      onBackpressure: () => undefined,
+    });
+    const target = new SettledSet();
+    for (let i = 0; i < count; i++) flow.accept({ data: Buffer.from(`line-${i % 100}`), acks: [{ target, from: i, to: i }] });
+    await flow.stop(1000);
+    await spool.close();
+    expect(sink.delivered).toHaveLength(count);
+    return { keys: sink.partitionKeys, lines: sink.delivered };
+  }
+
+  it('RANDOM: short decimal keys that spread the records evenly over the shards', async () => {
+    const { keys } = await keysFor('RANDOM', 4000);
+    expect(keys.every((key) => /^\d{1,15}$/.test(key))).toBe(true);
+    expect(new Set(keys).size).toBeGreaterThan(2000); // 4,000 draws from 4,096 keys: about 2,590 distinct
+    // Four shards of equal hash ranges, as CreateStream makes them: each gets about a quarter.
+    const shards = uniformRanges(4);
+    const perShard = shards.map(({ start, end }) => keys.filter((key) => partitionKeyHash(key) >= start && partitionKeyHash(key) <= end).length);
+    for (const count of perShard) expect(count).toBeGreaterThan(800);
+  });
+
+  it('DETERMINISTIC: the MD5 of the data, so equal records share a key', async () => {
+    const { keys, lines } = await keysFor('DETERMINISTIC', 300);
+    expect(keys).toEqual(lines.map((line) => createHash('md5').update(line).digest('hex')));
   });
 });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordsBody } from '../../agent/sinks/records-body.js';
+import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import type { SinkRecord } from '../../agent/sinks/sink.js';
 import { encodeAwsBody } from '../../shared/aws-wire.js';
 
@@ -23,7 +24,7 @@ function records(): SinkRecord[] {
 describe('records bodies', () => {
   it('PutRecords: the same bytes as encodeAwsBody, keys and explicit hash keys included', () => {
     const batch = records();
-    const body = encodeRecordsBody({ streamMember: 'StreamName', partitionKeys: true }, 'logs "prod"', batch);
+    const body = encodeRecordsBody({ streamMember: 'StreamName', partitionKeys: true }, 'logs "prod"', PackedRecords.from(batch));
     const reference = encodeAwsBody(
       {
         StreamName: 'logs "prod"',
@@ -40,7 +41,7 @@ describe('records bodies', () => {
   it('PutRecordBatch: only Data per entry, and a batch of one', () => {
     const batch = records();
     for (const list of [batch, batch.slice(0, 1)]) {
-      const body = encodeRecordsBody({ streamMember: 'DeliveryStreamName', partitionKeys: false }, 'to-s3', list);
+      const body = encodeRecordsBody({ streamMember: 'DeliveryStreamName', partitionKeys: false }, 'to-s3', PackedRecords.from(list));
       const reference = encodeAwsBody({ DeliveryStreamName: 'to-s3', Records: list.map((r) => ({ Data: r.data })) }, 'json');
       expect(body.equals(reference)).toBe(true);
     }

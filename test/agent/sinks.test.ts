@@ -1,18 +1,21 @@
 /**
- * The agent's sinks, for real: the kinesis sink against the built collector process (zstd bodies,
- * SigV4 with access keys, clock skew, shard throttling, a stopped collector); the firehose sink
+ * The agent's sinks, for real: the kinesis sink against the built collector process (zstd CBOR
+ * bodies, SigV4 with access keys, clock skew, shard throttling, a stopped collector), and against
+ * a fake AWS endpoint (JSON, uncompressed); the firehose sink
  * against the collector's Firehose API and against a fake that checks the request as AWS
  * documents it; failure mapping the collector cannot be made to produce, against a fake; the
  * credential chain with a temp HOME.
  */
 import { randomBytes } from 'node:crypto';
+import dns from 'node:dns';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSink, sinkErrorCodes, sinkOptionsFor, type SendOutcome, type Sink, type SinkOptions, type SinkRecord } from '../../agent/sinks/index.js';
 import { parseAgentConfig } from '../../agent/config.js';
 import { compressesBodies, defaultEndpoint } from '../../shared/aws-client.js';
@@ -71,7 +74,7 @@ interface Exchange {
 interface FakeAnswer {
   status: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
 }
 
 /** An in-test HTTP server that records requests and answers each with `answer` (undefined: never). */
@@ -150,7 +153,7 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     await dir?.remove();
   });
 
-  it('puts a batch as a zstd body, and GetRecords returns every record byte for byte', async () => {
+  it('puts a batch as a zstd-compressed CBOR body, and GetRecords returns every record byte for byte', async () => {
     await createStream(client, 'zstd-batch');
     const relay = await startRecordingRelay(collector.port);
     const sink = createSink('kinesis', { endpoint: relay.endpoint, region: 'us-east-1' }, isolatedContext(dir));
@@ -164,8 +167,14 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
       const headerEnd = request.indexOf('\r\n\r\n');
       const head = request.subarray(0, headerEnd).toString('latin1');
       expect(head).toMatch(/^content-encoding: zstd$/im);
+      expect(head).toMatch(/^content-type: application\/x-amz-cbor-1\.1$/im);
       expect(head).toMatch(/^x-amz-target: Kinesis_20131202\.PutRecords$/im);
-      expect(request.subarray(headerEnd + 4, headerEnd + 8)).toEqual(zstdMagic);
+      const compressed = request.subarray(headerEnd + 4);
+      expect(compressed.subarray(0, 4)).toEqual(zstdMagic);
+      // cbor2: a decoder independent of the sink's writer and of the collector's cborg.
+      const body = decodeCborBytes(await zstdDecompress(compressed, 16 * 1024 * 1024)) as { StreamName: string; Records: Array<{ Data: Uint8Array; PartitionKey: string }> };
+      expect(body.StreamName).toBe('zstd-batch');
+      expect(body.Records.map((entry) => ({ data: Buffer.from(entry.Data).toString('base64'), partitionKey: entry.PartitionKey }))).toEqual(asStored(records));
       expect(await storedRecords(client, 'zstd-batch')).toEqual(asStored(records));
     } finally {
       sink.close();
@@ -331,6 +340,52 @@ describe('kinesis sink → collector that stops', () => {
   });
 });
 
+describe('kinesis sink → fake AWS endpoint', () => {
+  // A fake, because AWS cannot be reached from here: the amazonaws.com host name resolves to a
+  // local server (dns.lookup, which Node's net module calls for each connection, is stubbed).
+  const credentials = { accessKeyId: 'AKIDKINESIS', secretAccessKey: 'kinesis-secret' };
+  let home: TempDir;
+  beforeAll(async () => {
+    home = await makeTempDir('riffle-sinks-aws-');
+  });
+  afterAll(() => home?.remove());
+
+  it('sends PutRecords to an amazonaws.com endpoint as JSON 1.1, uncompressed, and reads its JSON answer', async () => {
+    const fake = await startFakeService((exchange) => {
+      const { Records } = JSON.parse(exchange.body.toString()) as { Records: unknown[] };
+      const results = Records.map((_, i) => (i === 0 ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' } : { SequenceNumber: String(i), ShardId: 'shardId-000000000000' }));
+      return { status: 200, body: JSON.stringify({ FailedRecordCount: 1, Records: results }) };
+    });
+    const awsHost = 'kinesis.us-east-1.amazonaws.com';
+    const realLookup = dns.lookup.bind(dns) as (hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => void;
+    const lookup = vi
+      .spyOn(dns, 'lookup')
+      .mockImplementation(((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) =>
+        realLookup(hostname === awsHost ? '127.0.0.1' : hostname, options, callback)) as unknown as typeof dns.lookup);
+    const endpoint = `http://${awsHost}:${new URL(fake.endpoint).port}`;
+    const sink = createSink('kinesis', { endpoint, region: 'us-east-1', credentials }, isolatedContext(home));
+    try {
+      const records = randomRecords(3, 500);
+      const outcomes = await sink.send('stream-at-aws', records);
+
+      expect(outcomes).toEqual([{ kind: 'retry', code: 'ProvisionedThroughputExceededException', message: 'Rate exceeded', throttled: true }, { kind: 'ok' }, { kind: 'ok' }]);
+      expect(lookup).toHaveBeenCalledWith(awsHost, expect.anything(), expect.any(Function));
+      const [exchange] = fake.exchanges;
+      expect(exchange!.headers).toMatchObject({ host: endpoint.slice('http://'.length), 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.PutRecords' });
+      expect(exchange!.headers['content-encoding']).toBeUndefined();
+      expect(String(exchange!.headers.authorization)).toMatch(/\/us-east-1\/kinesis\/aws4_request,/);
+      expect(JSON.parse(exchange!.body.toString())).toEqual({
+        StreamName: 'stream-at-aws',
+        Records: records.map((record) => ({ Data: record.data.toString('base64'), PartitionKey: record.partitionKey })),
+      });
+    } finally {
+      lookup.mockRestore();
+      sink.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('firehose sink → fake Firehose', () => {
   // A fake, because the collector does not speak the Firehose API yet; it checks the request
   // shape AWS documents for PutRecordBatch and answers as Firehose does.
@@ -404,6 +459,10 @@ describe('firehose sink → fake Firehose', () => {
   });
 });
 
+function cborAnswer(status: number, body: unknown): FakeAnswer {
+  return { status, headers: { 'content-type': 'application/x-amz-cbor-1.1' }, body: Buffer.from(encodeCborBytes(body)) };
+}
+
 describe('failure mapping → fake service', () => {
   // A fake, because these are answers the collector cannot be made to give on demand.
   let home: TempDir;
@@ -427,10 +486,20 @@ describe('failure mapping → fake service', () => {
       code: 'UnrecognizedClientException',
     },
     { answer: { status: 200, body: 'not json' }, expected: 'retry', code: sinkErrorCodes.badResponse, throttled: false },
+    // A collector answers a CBOR request in CBOR, errors included.
+    { answer: cborAnswer(400, { __type: 'ResourceNotFoundException', message: 'Stream stream under account 000000000000 not found.' }), expected: 'error', code: 'ResourceNotFoundException' },
+    { answer: cborAnswer(400, { __type: 'LimitExceededException' }), expected: 'retry', code: 'LimitExceededException', throttled: true },
+    { answer: cborAnswer(500, { __type: 'InternalFailure' }), expected: 'retry', code: 'InternalFailure', throttled: false },
+    { answer: cborAnswer(200, { FailedRecordCount: 0, Records: 'none' }), expected: 'retry', code: sinkErrorCodes.badResponse, throttled: false },
+    { answer: { status: 200, headers: { 'content-type': 'application/x-amz-cbor-1.1' }, body: '{"Records":[]}' }, expected: 'retry', code: sinkErrorCodes.badResponse, throttled: false },
     { answer: { status: 200, body: '{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"}]}' }, expected: 'retry', code: sinkErrorCodes.badResponse, throttled: false },
   ];
 
-  it.each(cases)('HTTP $answer.status $answer.body → $expected $code', async ({ answer, expected, code, throttled }) => {
+  const named = cases.map((testCase) => {
+    const { body = '' } = testCase.answer;
+    return { ...testCase, shown: typeof body === 'string' ? body : `CBOR ${JSON.stringify(decodeCborBytes(body))}` };
+  });
+  it.each(named)('HTTP $answer.status $shown → $expected $code', async ({ answer, expected, code, throttled }) => {
     const fake = await startFakeService(() => answer);
     const sink = createSink('kinesis', { endpoint: fake.endpoint, region: 'us-east-1' }, isolatedContext(home));
     try {

@@ -38,6 +38,8 @@ export interface BenchAgentOptions {
   cpuProfileDir?: string;
   /** Node flags before the script, e.g. V8 heap sizes to try against the memory target. */
   nodeFlags?: string[];
+  /** Environment variables beyond PATH and HOME, e.g. the systemd unit's (glibc malloc tuning). */
+  env?: Record<string, string>;
 }
 
 /** Writes `config` as `<stateDir>/agent.json` and starts the agent on it. */
@@ -48,7 +50,7 @@ export async function startBenchAgent(config: object, stateDir: string, options:
   const child = spawn(process.execPath, [...nodeFlags, agentEntry, '--config', configFile, '--state-dir', stateDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // No AWS credentials from the environment: the collector runs open and the agent sends unsigned.
-    env: { PATH: process.env.PATH, HOME: stateDir },
+    env: { ...options.env, PATH: process.env.PATH, HOME: stateDir },
   });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';

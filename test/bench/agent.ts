@@ -42,6 +42,8 @@
  *   --node-flags=…       node flags for the agents, space-separated, e.g. --node-flags="--max-semi-space-size=1"
  *                        (with `=`, as the value starts with a dash; BENCH_NODE_FLAGS; default: the flags
  *                        of hardware/systemd/riffle-agent.service's ExecStart, as devices run it)
+ *   --agent-env=…        environment for the agents, space-separated NAME=VALUE pairs (BENCH_AGENT_ENV;
+ *                        default: the unit's Environment= lines, as devices run it; "" for none)
  *
  * Exits 1 when a line or message is lost, duplicated or altered, or a phase fails; missed
  * targets are FAIL rows but do not change the exit code.
@@ -90,6 +92,7 @@ interface BenchOptions {
   phaseLimitMs: number;
   profileDir?: string;
   nodeFlags: string[];
+  agentEnv: Record<string, string>;
 }
 
 const FILE_STREAM = 'bench-agent-file';
@@ -108,9 +111,27 @@ const SUBSCRIBE_DEADLINE_MS = 15_000;
 /** The agent writes its status every 5 s (agent/main.ts): two of those and a margin. */
 const STATUS_TIMEOUT_MS = 12_000;
 
+function agentSystemdUnit(): string {
+  return readFileSync(join(projectRoot, 'hardware', 'systemd', 'riffle-agent.service'), 'utf8');
+}
+
+/** The environment the agent's systemd unit gives it (`Environment=NAME=VALUE NAME=VALUE` lines, unquoted). */
+function systemdUnitEnvironment(): string {
+  return [...agentSystemdUnit().matchAll(/^Environment=(.*)$/gm)].map((line) => line[1]!.trim()).join(' ');
+}
+
+function parseEnvironment(pairs: string): Record<string, string> {
+  const entries = pairs.split(' ').filter((pair) => pair !== '').map((pair) => {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`--agent-env: ${JSON.stringify(pair)} is not NAME=VALUE`);
+    return [pair.slice(0, equals), pair.slice(equals + 1)] as const;
+  });
+  return Object.fromEntries(entries);
+}
+
 /** The node flags the agent's systemd unit starts it with (ExecStart=/usr/bin/node FLAGS …/agent/main.js). */
 function systemdUnitNodeFlags(): string {
-  const unit = readFileSync(join(projectRoot, 'hardware', 'systemd', 'riffle-agent.service'), 'utf8');
+  const unit = agentSystemdUnit();
   const execStart = /^ExecStart=\S*node((?: --\S+)*) \S+\/agent\/main\.js/m.exec(unit);
   if (!execStart) throw new Error('hardware/systemd/riffle-agent.service: no ExecStart running node on agent/main.js');
   return execStart[1]!.trim();
@@ -130,6 +151,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
       verify: { type: 'string' },
       profile: { type: 'string' },
       'node-flags': { type: 'string' },
+      'agent-env': { type: 'string' },
       'phase-limit-s': { type: 'string' },
     },
     strict: true,
@@ -155,6 +177,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     phaseLimitMs: positive('phase-limit-s', 45) * 1000,
     ...(profile !== undefined ? { profileDir: resolve(profile) } : {}),
     nodeFlags: (setting('node-flags') ?? systemdUnitNodeFlags()).split(' ').filter((flag) => flag !== ''),
+    agentEnv: parseEnvironment(setting('agent-env') ?? systemdUnitEnvironment()),
   };
 }
 
@@ -451,7 +474,7 @@ function describeAgent(agent: BenchAgent): string {
 }
 
 function agentOptions(options: BenchOptions): BenchAgentOptions {
-  return { nodeFlags: options.nodeFlags, ...(options.profileDir !== undefined ? { cpuProfileDir: options.profileDir } : {}) };
+  return { nodeFlags: options.nodeFlags, env: options.agentEnv, ...(options.profileDir !== undefined ? { cpuProfileDir: options.profileDir } : {}) };
 }
 
 function printProfiles(context: Context, profilesBefore: Set<string>): void {
