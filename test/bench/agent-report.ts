@@ -1,4 +1,5 @@
 /** The agent benchmark's table: each figure beside its target from issue 3, and the verdicts. */
+import type { MemoryFloor } from './agent-memory-floor.js';
 import type { CpuUsage } from './cpu-sampling.js';
 
 /** Targets on the reference machine (issue 3, "Benchmark"). */
@@ -38,6 +39,8 @@ export interface FilePhaseResult {
   peakRssBytes: number;
   /** The highest anonymous resident set sampled during the phase: the heaps and buffers. */
   peakAnonymousBytes: number;
+  /** The same node flags and environment without the agent: what no agent code can go below. */
+  memoryFloor: MemoryFloor;
   /** The whole phase: agent, collector, and whatever else ran. */
   cpu: CpuUsage;
   collectorCpuMs?: number;
@@ -101,6 +104,8 @@ export function reportAgentBench(result: AgentBenchResult): string[] {
       ...deliveryRows(file.delivery, file.deliveredLines),
       ['agent peak RSS (file flow)', `${fixed(peakMiB, 1)} MiB`, `≤ ${agentTargets.maxPeakRssMiB} MiB`, verdict(peakMiB <= agentTargets.maxPeakRssMiB)],
       ['  of which anonymous (sampled peak)', `${fixed(file.peakAnonymousBytes / 2 ** 20, 1)} MiB`, '', ''],
+      ['  floor: node alone, same flags', `${fixed(file.memoryFloor.nodeBytes / 2 ** 20, 1)} MiB`, '', ''],
+      ['  floor: node + zstd-codec compressing bodies', `${fixed(file.memoryFloor.nodeWithZstdBytes / 2 ** 20, 1)} MiB`, '', ''],
     );
     if (file.idle !== undefined) {
       const idlePercent = (100 * (file.idle.targetMs ?? Number.NaN)) / file.idle.wallMs;

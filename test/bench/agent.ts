@@ -65,6 +65,7 @@ import { writeBenchLog, MIN_LINE_BYTES } from './agent-log-file.js';
 import { benchSettings } from './bench-options.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { MAX_MESSAGES_PER_PUBLISHER, publishLines } from './agent-mosquitto.js';
+import { measureMemoryFloor } from './agent-memory-floor.js';
 import { AnonymousMemoryPeak, residentMemory, startBenchAgent, type BenchAgent, type BenchAgentOptions } from './agent-process.js';
 import { reportAgentBench, type AgentBenchResult, type Delivery } from './agent-report.js';
 import { formatProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
@@ -285,6 +286,7 @@ async function runFilePhase(context: Context): Promise<void> {
       agentCpuMs: agentDone.targetMs ?? Number.NaN,
       peakRssBytes: residentMemory(agent.pid)?.peakBytes ?? Number.NaN,
       peakAnonymousBytes: anonymousPeak.bytes,
+      memoryFloor: await measureMemoryFloor(log.path, options.nodeFlags, options.agentEnv),
       cpu,
       ...(cpu.targetMs !== undefined ? { collectorCpuMs: cpu.targetMs } : {}),
       ...(idle !== undefined ? { idle } : {}),
