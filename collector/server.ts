@@ -8,8 +8,8 @@
  * chooses. Both protocols reach one request handler through Node's HTTP/2 compatibility API.
  *
  * A request goes: method → content type → X-Amz-Target → body (capped) → SigV4 over the bytes as
- * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded → dispatcher → the
- * answer encoded in the request's protocol. AWS checks the content type and target before the
+ * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded (CBOR PutRecords by
+ * the dispatcher's own reader) → dispatcher → the answer encoded in the request's protocol. AWS checks the content type and target before the
  * signature (kinesalite's test/connection.js records its answers, which we repeat), but we verify
  * the signature before inflating or parsing a body, so an unsigned request cannot make the
  * collector decompress or parse anything. Only requests that are both unsigned and malformed
@@ -22,7 +22,7 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { EventStreamOutput, type Dispatcher } from './api/operation.js';
+import { EventStreamOutput, WireAnswer, type Dispatcher } from './api/operation.js';
 import type { Identity } from './auth.js';
 import { decodeAwsBody, encodeAwsBody, encodeAwsError, mediaTypeOf, wireProtocolOf, type WireProtocol } from '../shared/aws-wire.js';
 import { AwsError } from '../shared/errors.js';
@@ -290,10 +290,10 @@ function createRequestHandler(
       const transmitted = await readBody(req, maxBodyBytes, timeouts.requestMs);
       const identity = options.authenticate?.({ method: req.method, path, query, headers: headersAsTransmitted(req), body: transmitted });
       const body = await undoContentEncoding(transmitted, headerValue(req, 'content-encoding'), maxBodyBytes);
-      const input = decodeAwsBody(body, protocol);
+      const input = options.dispatcher.readInput?.(target, body, protocol) ?? decodeAwsBody(body, protocol);
       const output = await options.dispatcher.dispatch({ target, input, protocol, identity, requestId });
       if (output instanceof EventStreamOutput) return await streamEvents(res, output, requestId, target);
-      reply(res, 200, responseContentType, encodeAwsBody(output, protocol));
+      reply(res, 200, responseContentType, output instanceof WireAnswer ? output.encode(protocol) : encodeAwsBody(output, protocol));
     } catch (error) {
       if (error instanceof ClientWentAway) return;
       await replyError(req, res, error, protocol, responseContentType, requestId, target);

@@ -61,7 +61,8 @@ export interface StreamRef {
 
 export interface PutEntry {
   data: Buffer;
-  partitionKey: string;
+  /** A string, or its UTF-8 bytes (the CBOR PutRecords reader's views of the request body). */
+  partitionKey: string | Buffer;
   explicitHashKey?: string;
 }
 

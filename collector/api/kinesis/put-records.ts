@@ -1,9 +1,20 @@
+import { encodeAwsBody } from '../../../shared/aws-wire.js';
+import { CBOR_ARRAY, CBOR_MAP, CBOR_UNSIGNED, CborBufferWriter, headBytes, textBytes } from '../../../shared/cbor-buffer.js';
 import { AwsError } from '../../../shared/errors.js';
+import type { PutResult } from '../../store/streams.js';
+import { WireAnswer, type WireProtocol } from '../operation.js';
 import { checkExplicitHashKey, checkRecordSize } from './put-record.js';
 import { streamRef, streamResource, type KinesisOperation, type StreamAddress } from './operation.js';
 
+export interface PutRecordsEntry {
+  Data: Buffer;
+  /** A string from the model walk, or its ASCII bytes from the CBOR reader (put-records-cbor.ts). */
+  PartitionKey: string | Buffer;
+  ExplicitHashKey?: string;
+}
+
 export interface PutRecordsInput extends StreamAddress {
-  Records: Array<{ Data: Buffer; PartitionKey: string; ExplicitHashKey?: string }>;
+  Records: PutRecordsEntry[];
 }
 
 /** PutRecords quota: 500 records (the model checks) and 5 MiB including partition keys. */
@@ -29,20 +40,94 @@ export const putRecords: KinesisOperation<PutRecordsInput> = {
       ref,
       input.Records.map((r) => ({ data: r.Data, partitionKey: r.PartitionKey, ...(r.ExplicitHashKey !== undefined ? { explicitHashKey: r.ExplicitHashKey } : {}) })),
     );
+    const answer = new PutRecordsAnswer(results);
+    const name = store.nameOf(ref);
+    if (answer.failed < results.length) store.metrics.add(name, 'PutRecords.Success', 1);
+    store.metrics.add(name, 'PutRecords.FailedRecords', answer.failed);
+    store.metrics.add(name, 'PutRecords.Latency', Date.now() - started);
+    return answer;
+  },
+};
+
+/**
+ * `{FailedRecordCount, Records: [{SequenceNumber, ShardId} | {ErrorCode, ErrorMessage}],
+ * EncryptionType?}`. In CBOR it is written straight into one Buffer, members in cborg's order
+ * (shorter keys first), so the bytes are what the generic encoder would write.
+ */
+export class PutRecordsAnswer extends WireAnswer {
+  readonly failed: number;
+  private readonly encrypted: boolean;
+
+  constructor(private readonly results: readonly PutResult[]) {
+    super();
     let failed = 0;
     let encrypted = false;
-    const records = results.map((result) => {
+    for (const result of results) {
+      if ('errorCode' in result) failed++;
+      else encrypted ||= result.encrypted;
+    }
+    this.failed = failed;
+    this.encrypted = encrypted;
+  }
+
+  encode(protocol: WireProtocol): Buffer {
+    return protocol === 'cbor' ? this.cbor() : encodeAwsBody(this.toOutput(), protocol);
+  }
+
+  /** The answer as the operation's output structure. */
+  toOutput(): { FailedRecordCount: number; Records: Array<Record<string, string>>; EncryptionType?: 'KMS' } {
+    const records = this.results.map((result): Record<string, string> =>
+      'errorCode' in result ? { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage } : { SequenceNumber: result.sequenceNumber, ShardId: result.shardId },
+    );
+    return { FailedRecordCount: this.failed, Records: records, ...(this.encrypted ? { EncryptionType: 'KMS' as const } : {}) };
+  }
+
+  private cbor(): Buffer {
+    const results = this.results;
+    let size = headBytes(this.encrypted ? 3 : 2) + KEY_BYTES.Records + headBytes(results.length);
+    for (const result of results) {
+      size += ENTRY_HEAD_BYTES;
+      if ('errorCode' in result) size += KEY_BYTES.ErrorCode + textBytes(result.errorCode) + KEY_BYTES.ErrorMessage + textBytes(result.errorMessage);
+      else size += KEY_BYTES.ShardId + textBytes(result.shardId) + KEY_BYTES.SequenceNumber + textBytes(result.sequenceNumber);
+    }
+    if (this.encrypted) size += KEY_BYTES.EncryptionType + textBytes('KMS');
+    size += KEY_BYTES.FailedRecordCount + headBytes(this.failed);
+
+    const writer = new CborBufferWriter(size);
+    writer.head(CBOR_MAP, this.encrypted ? 3 : 2);
+    writer.text('Records');
+    writer.head(CBOR_ARRAY, results.length);
+    for (const result of results) {
+      writer.head(CBOR_MAP, 2);
       if ('errorCode' in result) {
-        failed++;
-        return { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage };
+        writer.text('ErrorCode');
+        writer.text(result.errorCode);
+        writer.text('ErrorMessage');
+        writer.text(result.errorMessage);
+      } else {
+        writer.text('ShardId');
+        writer.text(result.shardId);
+        writer.text('SequenceNumber');
+        writer.text(result.sequenceNumber);
       }
-      encrypted ||= result.encrypted;
-      return { SequenceNumber: result.sequenceNumber, ShardId: result.shardId };
-    });
-    const name = store.nameOf(ref);
-    if (failed < results.length) store.metrics.add(name, 'PutRecords.Success', 1);
-    store.metrics.add(name, 'PutRecords.FailedRecords', failed);
-    store.metrics.add(name, 'PutRecords.Latency', Date.now() - started);
-    return { FailedRecordCount: failed, Records: records, ...(encrypted ? { EncryptionType: 'KMS' } : {}) };
-  },
+    }
+    if (this.encrypted) {
+      writer.text('EncryptionType');
+      writer.text('KMS');
+    }
+    writer.text('FailedRecordCount');
+    writer.head(CBOR_UNSIGNED, this.failed);
+    return writer.finish();
+  }
+}
+
+const ENTRY_HEAD_BYTES = headBytes(2);
+const KEY_BYTES = {
+  Records: textBytes('Records'),
+  ShardId: textBytes('ShardId'),
+  SequenceNumber: textBytes('SequenceNumber'),
+  ErrorCode: textBytes('ErrorCode'),
+  ErrorMessage: textBytes('ErrorMessage'),
+  EncryptionType: textBytes('EncryptionType'),
+  FailedRecordCount: textBytes('FailedRecordCount'),
 };

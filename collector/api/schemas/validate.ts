@@ -83,6 +83,12 @@ export interface RequestValidator {
    * (as AWS does).
    */
   validateRequest(operation: string, input: unknown, protocol: WireProtocol): Record<string, unknown>;
+  /**
+   * Whether a string satisfies every constraint (length, pattern, enum) of the string member at
+   * `path` in the operation's request (list members are stepped through: ['Records',
+   * 'ExplicitHashKey']) — for a fast reader that leaves anything doubtful to `validateRequest`.
+   */
+  stringCheck(operation: string, path: readonly string[]): (value: string) => boolean;
 }
 
 export function createRequestValidator(model: ServiceModel): RequestValidator {
@@ -122,6 +128,18 @@ export function createRequestValidator(model: ServiceModel): RequestValidator {
         );
       }
       return request;
+    },
+    stringCheck(operation, path) {
+      let node: Node = compiledRequestShape(operation);
+      for (const name of path) {
+        while (node.kind === 'list') node = node.member;
+        const member: Member | undefined = node.kind === 'structure' ? node.members.find((candidate) => candidate.name === name) : undefined;
+        if (!member) throw new Error(`${operation} has no member ${path.join('.')}`);
+        node = member.node;
+      }
+      if (node.kind !== 'string') throw new Error(`${operation}.${path.join('.')} is a ${node.kind}, not a string`);
+      const constraints = node.constraints;
+      return (value) => !violatesAny(constraints, value);
     },
   };
 }
