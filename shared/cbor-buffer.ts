@@ -17,8 +17,17 @@ export function headBytes(argument: number): number {
 
 /** Bytes of a text string item. */
 export function textBytes(text: string): number {
-  const length = Buffer.byteLength(text, 'utf8');
+  const length = utf8Length(text);
   return headBytes(length) + length;
+}
+
+/**
+ * UTF-8 length of `text`. Answers are mostly ASCII (sequence numbers, shard ids), which a
+ * loop measures several times faster than a call into Buffer.byteLength's native code.
+ */
+function utf8Length(text: string): number {
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  return text.length;
 }
 
 export class CborBufferWriter {
@@ -47,9 +56,17 @@ export class CborBufferWriter {
   }
 
   text(text: string): void {
-    const length = Buffer.byteLength(text, 'utf8');
+    const length = utf8Length(text);
     this.head(CBOR_TEXT, length);
-    this.at += this.buffer.write(text, this.at, length, 'utf8');
+    if (length !== text.length) {
+      this.at += this.buffer.write(text, this.at, length, 'utf8');
+      return;
+    }
+    // ASCII: one byte per character, copied here rather than through a native call per string.
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let index = 0; index < length; index++) buffer[at++] = text.charCodeAt(index);
+    this.at = at;
   }
 
   /** The written bytes; throws if they do not fill the size given (a sizing bug). */

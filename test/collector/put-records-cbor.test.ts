@@ -130,6 +130,8 @@ describe('PutRecords answer in CBOR', () => {
       ],
     ],
     ['one record', [{ shardId: 'shardId-000000000000', sequenceNumber: sequence(0), encrypted: false }]],
+    // Not a message the store writes; it checks the writer's non-ASCII path.
+    ['a non-ASCII message', [{ errorCode: 'InternalFailure', errorMessage: `Grüße ✓ 𝄞 ${'x'.repeat(300)}` }]],
   ];
   for (const [what, results] of cases) {
     it(`writes what cborg writes: ${what}`, () => {
