@@ -69,6 +69,21 @@ export class CborBufferWriter {
     this.at = at;
   }
 
+  /**
+   * Writes the head of an ASCII text string of `length` bytes and returns where its bytes go;
+   * the caller writes exactly that many into `bytes` (digits straight from numbers, say).
+   */
+  reserveText(length: number): number {
+    this.head(CBOR_TEXT, length);
+    const start = this.at;
+    this.at += length;
+    return start;
+  }
+
+  get bytes(): Buffer {
+    return this.buffer;
+  }
+
   /** The written bytes; throws if they do not fill the size given (a sizing bug). */
   finish(): Buffer {
     if (this.at !== this.buffer.length) throw new Error(`CBOR writer sized ${this.buffer.length} bytes, wrote ${this.at}`);

@@ -66,9 +66,27 @@ export interface PutEntry {
   explicitHashKey?: string;
 }
 
-export type PutResult =
-  | { shardId: string; sequenceNumber: string; encrypted: boolean }
-  | { errorCode: 'ProvisionedThroughputExceededException' | 'InternalFailure'; errorMessage: string };
+/**
+ * A record the store took. Its wire strings are made only when read: a CBOR PutRecords answer
+ * writes them straight into its Buffer (writeShardId, writeSequenceNumber).
+ */
+export class StoredPut {
+  constructor(
+    readonly shardNumber: number,
+    readonly ordinal: number,
+    readonly encrypted: boolean,
+  ) {}
+
+  get shardId(): string {
+    return shardIdFor(this.shardNumber);
+  }
+
+  get sequenceNumber(): string {
+    return sequenceNumber(this.shardNumber, this.ordinal);
+  }
+}
+
+export type PutResult = StoredPut | { errorCode: 'ProvisionedThroughputExceededException' | 'InternalFailure'; errorMessage: string };
 
 export interface ShardView {
   meta: ShardMeta;
@@ -767,7 +785,7 @@ export class StreamStore {
             const log = await this.shardLog(state, shardNumber);
             const first = await log.append(indexes.map((i) => ({ partitionKey: entries[i]!.partitionKey, data: entries[i]!.data, encrypted })));
             indexes.forEach((entryIndex, k) => {
-              results[entryIndex] = { shardId: shardIdFor(shardNumber), sequenceNumber: sequenceNumber(shardNumber, first + k), encrypted };
+              results[entryIndex] = new StoredPut(shardNumber, first + k, encrypted);
             });
             this.notifyShard(state.meta.name, shardNumber);
           } catch (error) {
@@ -785,7 +803,7 @@ export class StreamStore {
     let records = 0;
     let bytes = 0;
     for (let i = 0; i < entries.length; i++) {
-      if ('sequenceNumber' in results[i]!) {
+      if (results[i] instanceof StoredPut) {
         records++;
         bytes += entries[i]!.data.length;
       }

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { PutRecordsAnswer } from '../../collector/api/kinesis/put-records.js';
 import { readPutRecordsCbor } from '../../collector/api/kinesis/put-records-cbor.js';
 import { kinesisValidator } from '../../collector/api/schemas/validate.js';
-import type { PutResult } from '../../collector/store/streams.js';
+import { sequenceNumber, shardIdFor } from '../../collector/store/sequence-number.js';
+import { StoredPut, type PutResult } from '../../collector/store/streams.js';
 import { decodeAwsBody, encodeAwsBody } from '../../shared/aws-wire.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/cbor';
@@ -118,18 +119,18 @@ describe('CBOR PutRecords reader', () => {
 });
 
 describe('PutRecords answer in CBOR', () => {
-  const sequence = (n: number) => `49${String(n).padStart(54, '0')}`;
   const cases: Array<[string, PutResult[]]> = [
-    ['all stored', Array.from({ length: 500 }, (_, i) => ({ shardId: `shardId-00000000000${i % 4}`, sequenceNumber: sequence(i), encrypted: false }))],
+    ['all stored', Array.from({ length: 500 }, (_, i) => new StoredPut(i % 4, i * 1_000_003, false))],
+    ['the largest shard numbers and ordinals', [new StoredPut(99_999_999_999, Number.MAX_SAFE_INTEGER, false), new StoredPut(1, 2 ** 32 + 7, false)]],
     [
       'some throttled, encrypted',
       [
-        { shardId: 'shardId-000000000001', sequenceNumber: sequence(7), encrypted: true },
+        new StoredPut(1, 7, true),
         { errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard shardId-000000000001 in stream s under account 000000000000.' },
         { errorCode: 'InternalFailure', errorMessage: 'Internal service failure.' },
       ],
     ],
-    ['one record', [{ shardId: 'shardId-000000000000', sequenceNumber: sequence(0), encrypted: false }]],
+    ['one record', [new StoredPut(0, 0, false)]],
     // Not a message the store writes; it checks the writer's non-ASCII path.
     ['a non-ASCII message', [{ errorCode: 'InternalFailure', errorMessage: `Grüße ✓ 𝄞 ${'x'.repeat(300)}` }]],
   ];
@@ -140,12 +141,16 @@ describe('PutRecords answer in CBOR', () => {
       const generic = encodeAwsBody(answer.toOutput(), 'cbor');
       expect(decodeCborBytes(byHand)).toEqual(decodeCborBytes(generic));
       expect(byHand.equals(generic)).toBe(true);
-      expect(decodeCborBytes(byHand)).toMatchObject({ FailedRecordCount: results.filter((r) => 'errorCode' in r).length });
+      const decoded = decodeCborBytes(byHand) as { FailedRecordCount: number; Records: Array<Record<string, string>> };
+      expect(decoded.FailedRecordCount).toBe(results.filter((r) => 'errorCode' in r).length);
+      results.forEach((result, i) => {
+        if (result instanceof StoredPut) expect(decoded.Records[i]).toEqual({ ShardId: shardIdFor(result.shardNumber), SequenceNumber: sequenceNumber(result.shardNumber, result.ordinal) });
+      });
     });
   }
 
   it('answers JSON requests as before', () => {
-    const answer = new PutRecordsAnswer([{ shardId: 'shardId-000000000000', sequenceNumber: sequence(3), encrypted: false }]);
-    expect(JSON.parse(answer.encode('json').toString('utf8'))).toEqual({ FailedRecordCount: 0, Records: [{ SequenceNumber: sequence(3), ShardId: 'shardId-000000000000' }] });
+    const answer = new PutRecordsAnswer([new StoredPut(0, 3, false)]);
+    expect(JSON.parse(answer.encode('json').toString('utf8'))).toEqual({ FailedRecordCount: 0, Records: [{ SequenceNumber: sequenceNumber(0, 3), ShardId: shardIdFor(0) }] });
   });
 });

@@ -1,7 +1,8 @@
 import { encodeAwsBody } from '../../../shared/aws-wire.js';
 import { CBOR_ARRAY, CBOR_MAP, CBOR_UNSIGNED, CborBufferWriter, headBytes, textBytes } from '../../../shared/cbor-buffer.js';
 import { AwsError } from '../../../shared/errors.js';
-import type { PutResult } from '../../store/streams.js';
+import { SEQUENCE_NUMBER_CHARS, SHARD_ID_CHARS, writeSequenceNumber, writeShardId } from '../../store/sequence-number.js';
+import { StoredPut, type PutResult } from '../../store/streams.js';
 import { WireAnswer, type WireProtocol } from '../operation.js';
 import { checkExplicitHashKey, checkRecordSize } from './put-record.js';
 import { streamRef, streamResource, type KinesisOperation, type StreamAddress } from './operation.js';
@@ -63,8 +64,8 @@ export class PutRecordsAnswer extends WireAnswer {
     let failed = 0;
     let encrypted = false;
     for (const result of results) {
-      if ('errorCode' in result) failed++;
-      else encrypted ||= result.encrypted;
+      if (result instanceof StoredPut) encrypted ||= result.encrypted;
+      else failed++;
     }
     this.failed = failed;
     this.encrypted = encrypted;
@@ -77,7 +78,7 @@ export class PutRecordsAnswer extends WireAnswer {
   /** The answer as the operation's output structure. */
   toOutput(): { FailedRecordCount: number; Records: Array<Record<string, string>>; EncryptionType?: 'KMS' } {
     const records = this.results.map((result): Record<string, string> =>
-      'errorCode' in result ? { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage } : { SequenceNumber: result.sequenceNumber, ShardId: result.shardId },
+      result instanceof StoredPut ? { SequenceNumber: result.sequenceNumber, ShardId: result.shardId } : { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage },
     );
     return { FailedRecordCount: this.failed, Records: records, ...(this.encrypted ? { EncryptionType: 'KMS' as const } : {}) };
   }
@@ -86,9 +87,8 @@ export class PutRecordsAnswer extends WireAnswer {
     const results = this.results;
     let size = headBytes(this.encrypted ? 3 : 2) + KEY_BYTES.Records + headBytes(results.length);
     for (const result of results) {
-      size += ENTRY_HEAD_BYTES;
-      if ('errorCode' in result) size += KEY_BYTES.ErrorCode + textBytes(result.errorCode) + KEY_BYTES.ErrorMessage + textBytes(result.errorMessage);
-      else size += KEY_BYTES.ShardId + textBytes(result.shardId) + KEY_BYTES.SequenceNumber + textBytes(result.sequenceNumber);
+      if (result instanceof StoredPut) size += STORED_ENTRY_BYTES;
+      else size += ENTRY_HEAD_BYTES + KEY_BYTES.ErrorCode + textBytes(result.errorCode) + KEY_BYTES.ErrorMessage + textBytes(result.errorMessage);
     }
     if (this.encrypted) size += KEY_BYTES.EncryptionType + textBytes('KMS');
     size += KEY_BYTES.FailedRecordCount + headBytes(this.failed);
@@ -97,18 +97,19 @@ export class PutRecordsAnswer extends WireAnswer {
     writer.head(CBOR_MAP, this.encrypted ? 3 : 2);
     writer.text('Records');
     writer.head(CBOR_ARRAY, results.length);
+    const bytes = writer.bytes;
     for (const result of results) {
       writer.head(CBOR_MAP, 2);
-      if ('errorCode' in result) {
+      if (result instanceof StoredPut) {
+        writer.text('ShardId');
+        writeShardId(bytes, writer.reserveText(SHARD_ID_CHARS), result.shardNumber);
+        writer.text('SequenceNumber');
+        writeSequenceNumber(bytes, writer.reserveText(SEQUENCE_NUMBER_CHARS), result.shardNumber, result.ordinal);
+      } else {
         writer.text('ErrorCode');
         writer.text(result.errorCode);
         writer.text('ErrorMessage');
         writer.text(result.errorMessage);
-      } else {
-        writer.text('ShardId');
-        writer.text(result.shardId);
-        writer.text('SequenceNumber');
-        writer.text(result.sequenceNumber);
       }
     }
     if (this.encrypted) {
@@ -131,3 +132,6 @@ const KEY_BYTES = {
   EncryptionType: textBytes('EncryptionType'),
   FailedRecordCount: textBytes('FailedRecordCount'),
 };
+/** A stored record's entry: {ShardId, SequenceNumber}, both fixed-length ASCII. */
+const STORED_ENTRY_BYTES =
+  ENTRY_HEAD_BYTES + KEY_BYTES.ShardId + headBytes(SHARD_ID_CHARS) + SHARD_ID_CHARS + KEY_BYTES.SequenceNumber + headBytes(SEQUENCE_NUMBER_CHARS) + SEQUENCE_NUMBER_CHARS;
