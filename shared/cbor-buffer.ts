@@ -69,6 +69,14 @@ export class CborBufferWriter {
     this.at = at;
   }
 
+  /** Bytes already in CBOR form (a member name encoded once, say). */
+  encoded(item: Uint8Array): void {
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let index = 0; index < item.length; index++) buffer[at++] = item[index]!;
+    this.at = at;
+  }
+
   /**
    * Writes the head of an ASCII text string of `length` bytes and returns where its bytes go;
    * the caller writes exactly that many into `bytes` (digits straight from numbers, say).
@@ -89,4 +97,11 @@ export class CborBufferWriter {
     if (this.at !== this.buffer.length) throw new Error(`CBOR writer sized ${this.buffer.length} bytes, wrote ${this.at}`);
     return this.buffer;
   }
+}
+
+/** A text string item's bytes, for `CborBufferWriter.encoded`. */
+export function encodeText(text: string): Uint8Array {
+  const writer = new CborBufferWriter(textBytes(text));
+  writer.text(text);
+  return writer.finish();
 }

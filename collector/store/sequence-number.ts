@@ -35,11 +35,14 @@ export function writeSequenceNumber(buffer: Uint8Array, at: number, shardNumber:
 /** `value` (a safe integer ≥ 0 of at most `width` digits) in decimal, zero-padded to `width`. */
 function writeDigits(buffer: Uint8Array, at: number, width: number, value: number): void {
   let rest = value;
-  for (let index = at + width - 1; index >= at; index--) {
+  let index = at + width - 1;
+  // Divisions only for the significant digits: most of the 54 are padding zeros.
+  for (; rest > 0 && index >= at; index--) {
     const quotient = Math.floor(rest / 10);
     buffer[index] = 0x30 + (rest - quotient * 10);
     rest = quotient;
   }
+  for (; index >= at; index--) buffer[index] = 0x30;
 }
 
 export interface DecodedSequenceNumber {

@@ -1,5 +1,5 @@
 import { encodeAwsBody } from '../../../shared/aws-wire.js';
-import { CBOR_ARRAY, CBOR_MAP, CBOR_UNSIGNED, CborBufferWriter, headBytes, textBytes } from '../../../shared/cbor-buffer.js';
+import { CBOR_ARRAY, CBOR_MAP, CBOR_UNSIGNED, CborBufferWriter, encodeText, headBytes, textBytes } from '../../../shared/cbor-buffer.js';
 import { AwsError } from '../../../shared/errors.js';
 import { SEQUENCE_NUMBER_CHARS, SHARD_ID_CHARS, writeSequenceNumber, writeShardId } from '../../store/sequence-number.js';
 import { StoredPut, type PutResult } from '../../store/streams.js';
@@ -101,9 +101,9 @@ export class PutRecordsAnswer extends WireAnswer {
     for (const result of results) {
       writer.head(CBOR_MAP, 2);
       if (result instanceof StoredPut) {
-        writer.text('ShardId');
+        writer.encoded(SHARD_ID_KEY);
         writeShardId(bytes, writer.reserveText(SHARD_ID_CHARS), result.shardNumber);
-        writer.text('SequenceNumber');
+        writer.encoded(SEQUENCE_NUMBER_KEY);
         writeSequenceNumber(bytes, writer.reserveText(SEQUENCE_NUMBER_CHARS), result.shardNumber, result.ordinal);
       } else {
         writer.text('ErrorCode');
@@ -123,6 +123,8 @@ export class PutRecordsAnswer extends WireAnswer {
 }
 
 const ENTRY_HEAD_BYTES = headBytes(2);
+const SHARD_ID_KEY = encodeText('ShardId');
+const SEQUENCE_NUMBER_KEY = encodeText('SequenceNumber');
 const KEY_BYTES = {
   Records: textBytes('Records'),
   ShardId: textBytes('ShardId'),
