@@ -475,8 +475,12 @@ function readBody(req: ApiRequest, maxBytes: number, timeoutMs: number): Promise
       if (req.aborted) return settle(new ClientWentAway());
       settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     });
-    req.on('error', () => settle(new ClientWentAway()));
-    req.on('close', () => settle(new ClientWentAway()));
+    // 'close' follows every request, also a complete one: no error object (and stack) unless it counts.
+    const wentAway = (): void => {
+      if (!settled) settle(new ClientWentAway());
+    };
+    req.on('error', wentAway);
+    req.on('close', wentAway);
   });
 }
 
@@ -495,14 +499,14 @@ async function undoContentEncoding(body: Buffer, header: string | undefined, max
 }
 
 async function undoCoding(body: Buffer, coding: string, maxBytes: number): Promise<Buffer> {
-  const tooLarge = new AwsError('RequestEntityTooLargeException', `Request body decompresses to more than ${maxBytes} bytes.`);
+  const tooLarge = (): AwsError => new AwsError('RequestEntityTooLargeException', `Request body decompresses to more than ${maxBytes} bytes.`);
   switch (coding) {
     case 'gzip':
     case 'x-gzip': // RFC 9110 §8.4.1.3: a recipient SHOULD treat x-gzip as gzip
       try {
         return await gunzipAsync(body, { maxOutputLength: maxBytes });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge;
+        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
         throw new AwsError('SerializationException', 'Request body is not valid gzip.');
       }
     case 'zstd':
@@ -510,7 +514,7 @@ async function undoCoding(body: Buffer, coding: string, maxBytes: number): Promi
         return await zstdDecompress(body, maxBytes);
       } catch (error) {
         if (!(error instanceof ZstdError) || error.code === 'ZSTD_OUT_OF_MEMORY') throw error;
-        if (error.code === 'ZSTD_TOO_LARGE') throw tooLarge;
+        if (error.code === 'ZSTD_TOO_LARGE') throw tooLarge();
         throw new AwsError('SerializationException', `Request body is not usable zstd: ${error.message}`);
       }
     default:

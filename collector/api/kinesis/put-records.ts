@@ -39,7 +39,8 @@ export const putRecords: KinesisOperation<PutRecordsInput> = {
     const started = Date.now();
     const results = await store.putRecords(
       ref,
-      input.Records.map((r) => ({ data: r.Data, partitionKey: r.PartitionKey, ...(r.ExplicitHashKey !== undefined ? { explicitHashKey: r.ExplicitHashKey } : {}) })),
+      // No spread of an empty object per record: this runs 500 times a call.
+      input.Records.map((r) => (r.ExplicitHashKey === undefined ? { data: r.Data, partitionKey: r.PartitionKey } : { data: r.Data, partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey })),
     );
     const answer = new PutRecordsAnswer(results);
     const name = store.nameOf(ref);
