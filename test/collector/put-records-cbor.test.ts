@@ -118,7 +118,7 @@ describe('CBOR PutRecords reader', () => {
   }
 });
 
-describe('PutRecords answer in CBOR', () => {
+describe('PutRecords answer', () => {
   const cases: Array<[string, PutResult[]]> = [
     ['all stored', Array.from({ length: 500 }, (_, i) => new StoredPut(i % 4, i * 1_000_003, false))],
     ['the largest shard numbers and ordinals', [new StoredPut(99_999_999_999, Number.MAX_SAFE_INTEGER, false), new StoredPut(1, 2 ** 32 + 7, false)]],
@@ -132,7 +132,8 @@ describe('PutRecords answer in CBOR', () => {
     ],
     ['one record', [new StoredPut(0, 0, false)]],
     // Not a message the store writes; it checks the writer's non-ASCII path.
-    ['a non-ASCII message', [{ errorCode: 'InternalFailure', errorMessage: `Grüße ✓ 𝄞 ${'x'.repeat(300)}` }]],
+    ['a non-ASCII message', [{ errorCode: 'InternalFailure', errorMessage: `Grüße ✓ 𝄞 "quoted" \\ ${'x'.repeat(300)}` }]],
+    ['nothing stored', [{ errorCode: 'InternalFailure', errorMessage: 'Internal service failure.' }, { errorCode: 'InternalFailure', errorMessage: 'Internal service failure.' }]],
   ];
   for (const [what, results] of cases) {
     it(`writes what cborg writes: ${what}`, () => {
@@ -149,7 +150,16 @@ describe('PutRecords answer in CBOR', () => {
     });
   }
 
-  it('answers JSON requests as before', () => {
+  for (const [what, results] of cases) {
+    it(`writes what the generic JSON encoder writes: ${what}`, () => {
+      const answer = new PutRecordsAnswer(results);
+      const byHand = answer.encode('json');
+      expect(byHand.toString('utf8')).toBe(encodeAwsBody(answer.toOutput(), 'json').toString('utf8'));
+      expect(JSON.parse(byHand.toString('utf8'))).toEqual(answer.toOutput());
+    });
+  }
+
+  it('answers JSON with sequence numbers and shard ids as the store names them', () => {
     const answer = new PutRecordsAnswer([new StoredPut(0, 3, false)]);
     expect(JSON.parse(answer.encode('json').toString('utf8'))).toEqual({ FailedRecordCount: 0, Records: [{ SequenceNumber: sequenceNumber(0, 3), ShardId: shardIdFor(0) }] });
   });

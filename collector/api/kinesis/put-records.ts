@@ -1,4 +1,4 @@
-import { encodeAwsBody } from '../../../shared/aws-wire.js';
+import { asciiBytes, BufferWriter, utf8Length } from '../../../shared/buffer-writer.js';
 import { CBOR_ARRAY, CBOR_MAP, CBOR_UNSIGNED, CborBufferWriter, encodeText, headBytes, textBytes } from '../../../shared/cbor-buffer.js';
 import { AwsError } from '../../../shared/errors.js';
 import { SEQUENCE_NUMBER_CHARS, SHARD_ID_CHARS, writeSequenceNumber, writeShardId } from '../../store/sequence-number.js';
@@ -53,8 +53,9 @@ export const putRecords: KinesisOperation<PutRecordsInput> = {
 
 /**
  * `{FailedRecordCount, Records: [{SequenceNumber, ShardId} | {ErrorCode, ErrorMessage}],
- * EncryptionType?}`. In CBOR it is written straight into one Buffer, members in cborg's order
- * (shorter keys first), so the bytes are what the generic encoder would write.
+ * EncryptionType?}`, written straight into one Buffer with shard ids and sequence numbers as
+ * digits (no strings, no objects per record). The bytes are what the generic encoders write
+ * for `toOutput()`: JSON in that member order, CBOR in cborg's (shorter keys first).
  */
 export class PutRecordsAnswer extends WireAnswer {
   readonly failed: number;
@@ -73,7 +74,7 @@ export class PutRecordsAnswer extends WireAnswer {
   }
 
   encode(protocol: WireProtocol): Buffer {
-    return protocol === 'cbor' ? this.cbor() : encodeAwsBody(this.toOutput(), protocol);
+    return protocol === 'cbor' ? this.cbor() : this.json();
   }
 
   /** The answer as the operation's output structure. */
@@ -82,6 +83,50 @@ export class PutRecordsAnswer extends WireAnswer {
       result instanceof StoredPut ? { SequenceNumber: result.sequenceNumber, ShardId: result.shardId } : { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage },
     );
     return { FailedRecordCount: this.failed, Records: records, ...(this.encrypted ? { EncryptionType: 'KMS' as const } : {}) };
+  }
+
+  private json(): Buffer {
+    const results = this.results;
+    const failedCount = String(this.failed);
+    /** Failed entries as JSON text (rare: throttling), escaped by JSON.stringify. */
+    const failures = new Map<number, string>();
+    // Commas between entries, `]`, `}`.
+    let size = JSON_HEAD.length + failedCount.length + JSON_RECORDS.length + Math.max(0, results.length - 1) + 2;
+    for (let index = 0; index < results.length; index++) {
+      const result = results[index]!;
+      if (result instanceof StoredPut) {
+        size += JSON_STORED_ENTRY_BYTES;
+      } else {
+        const text = `{"ErrorCode":${JSON.stringify(result.errorCode)},"ErrorMessage":${JSON.stringify(result.errorMessage)}}`;
+        failures.set(index, text);
+        size += utf8Length(text);
+      }
+    }
+    if (this.encrypted) size += JSON_ENCRYPTION.length;
+
+    const writer = new BufferWriter(size);
+    const bytes = writer.bytes;
+    writer.copy(JSON_HEAD);
+    writer.utf8(failedCount, failedCount.length);
+    writer.copy(JSON_RECORDS);
+    for (let index = 0; index < results.length; index++) {
+      if (index > 0) writer.byte(COMMA);
+      const result = results[index]!;
+      if (result instanceof StoredPut) {
+        writer.copy(JSON_SEQUENCE_NUMBER);
+        writeSequenceNumber(bytes, writer.reserve(SEQUENCE_NUMBER_CHARS), result.shardNumber, result.ordinal);
+        writer.copy(JSON_SHARD_ID);
+        writeShardId(bytes, writer.reserve(SHARD_ID_CHARS), result.shardNumber);
+        writer.copy(JSON_ENTRY_END);
+      } else {
+        const text = failures.get(index)!;
+        writer.utf8(text, utf8Length(text));
+      }
+    }
+    writer.byte(CLOSE_BRACKET);
+    if (this.encrypted) writer.copy(JSON_ENCRYPTION);
+    writer.byte(CLOSE_BRACE);
+    return writer.finish();
   }
 
   private cbor(): Buffer {
@@ -102,9 +147,9 @@ export class PutRecordsAnswer extends WireAnswer {
     for (const result of results) {
       writer.head(CBOR_MAP, 2);
       if (result instanceof StoredPut) {
-        writer.encoded(SHARD_ID_KEY);
+        writer.copy(SHARD_ID_KEY);
         writeShardId(bytes, writer.reserveText(SHARD_ID_CHARS), result.shardNumber);
-        writer.encoded(SEQUENCE_NUMBER_KEY);
+        writer.copy(SEQUENCE_NUMBER_KEY);
         writeSequenceNumber(bytes, writer.reserveText(SEQUENCE_NUMBER_CHARS), result.shardNumber, result.ordinal);
       } else {
         writer.text('ErrorCode');
@@ -138,3 +183,14 @@ const KEY_BYTES = {
 /** A stored record's entry: {ShardId, SequenceNumber}, both fixed-length ASCII. */
 const STORED_ENTRY_BYTES =
   ENTRY_HEAD_BYTES + KEY_BYTES.ShardId + headBytes(SHARD_ID_CHARS) + SHARD_ID_CHARS + KEY_BYTES.SequenceNumber + headBytes(SEQUENCE_NUMBER_CHARS) + SEQUENCE_NUMBER_CHARS;
+
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const JSON_HEAD = asciiBytes('{"FailedRecordCount":');
+const JSON_RECORDS = asciiBytes(',"Records":[');
+const JSON_SEQUENCE_NUMBER = asciiBytes('{"SequenceNumber":"');
+const JSON_SHARD_ID = asciiBytes('","ShardId":"');
+const JSON_ENTRY_END = asciiBytes('"}');
+const JSON_ENCRYPTION = asciiBytes(',"EncryptionType":"KMS"');
+const JSON_STORED_ENTRY_BYTES = JSON_SEQUENCE_NUMBER.length + SEQUENCE_NUMBER_CHARS + JSON_SHARD_ID.length + SHARD_ID_CHARS + JSON_ENTRY_END.length;
