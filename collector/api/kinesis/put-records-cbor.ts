@@ -23,36 +23,19 @@
  * stay bytes: MD5, the throughput charge and the frame all take the UTF-8 bytes, so no string is
  * made for them.
  */
-import kinesisModelJson from '../schemas/kinesis-model.json' with { type: 'json' };
-import type { BlobShape, ListShape, ServiceModel, StringShape, StructureShape } from '../schemas/shape.js';
-import { kinesisValidator } from '../schemas/validate.js';
 import type { PutRecordsEntry, PutRecordsInput } from './put-records.js';
-
-const OPERATION = 'PutRecords';
-const STREAM_MEMBERS = ['StreamName', 'StreamARN', 'StreamId'] as const;
-type StreamMember = (typeof STREAM_MEMBERS)[number];
-
-// The reader's assumptions about the model, checked once: a regenerated model that adds a
-// member or a constraint stops the collector at start rather than skipping a check silently.
-const requestShape = (kinesisModelJson as ServiceModel).operations[OPERATION]!;
-const recordsShape = requestShape.members.Records as ListShape;
-const entryShape = recordsShape.member as StructureShape;
-const partitionKeyShape = entryShape.members.PartitionKey as StringShape;
-const dataShape = entryShape.members.Data as BlobShape;
-assertModel(sameMembers(requestShape, [...STREAM_MEMBERS, 'Records'], ['Records']), 'PutRecordsInput');
-assertModel(sameMembers(entryShape, ['PartitionKey', 'ExplicitHashKey', 'Data'], ['PartitionKey', 'Data']), 'PutRecordsRequestEntry');
-assertModel(recordsShape.type === 'list' && dataShape.type === 'blob', 'Records / Data types');
-assertModel(partitionKeyShape.type === 'string' && partitionKeyShape.pattern === undefined && partitionKeyShape.enum === undefined, 'PartitionKey');
-
-const MIN_RECORDS = recordsShape.min ?? 0;
-const MAX_RECORDS = recordsShape.max ?? Number.MAX_SAFE_INTEGER;
-// ASCII: bytes are characters, as Java counts them.
-const MIN_KEY_BYTES = partitionKeyShape.min ?? 0;
-const MAX_KEY_BYTES = partitionKeyShape.max ?? Number.MAX_SAFE_INTEGER;
-const MIN_DATA_BYTES = dataShape.min ?? 0;
-const MAX_DATA_BYTES = dataShape.max ?? Number.MAX_SAFE_INTEGER;
-const streamMemberSatisfies = new Map(STREAM_MEMBERS.map((name) => [name, kinesisValidator.stringCheck(OPERATION, [name])]));
-const explicitHashKeySatisfies = kinesisValidator.stringCheck(OPERATION, ['Records', 'ExplicitHashKey']);
+import {
+  explicitHashKeySatisfies,
+  MAX_DATA_BYTES,
+  MAX_KEY_CHARS,
+  MAX_RECORDS,
+  MIN_DATA_BYTES,
+  MIN_KEY_CHARS,
+  MIN_RECORDS,
+  STREAM_MEMBERS,
+  streamMemberSatisfies,
+  type StreamMember,
+} from './put-records-shape.js';
 
 // CBOR major types (RFC 8949 §3.1).
 const UNSIGNED = 0;
@@ -104,7 +87,7 @@ class PutRecordsReader {
       }
       if (request[streamMember] !== undefined) throw fallBack;
       const value = this.asciiText();
-      if (!streamMemberSatisfies.get(streamMember)!(value)) throw fallBack;
+      if (!streamMemberSatisfies(streamMember, value)) throw fallBack;
       request[streamMember] = value;
     }
     if (request.Records === undefined || this.position !== this.bytes.length) throw fallBack;
@@ -137,7 +120,7 @@ class PutRecordsReader {
       } else if (this.keyIs(keyStart, keyLength, PARTITION_KEY)) {
         if (partitionKey !== undefined) throw fallBack;
         const length = this.head(TEXT);
-        if (length < MIN_KEY_BYTES || length > MAX_KEY_BYTES) throw fallBack;
+        if (length < MIN_KEY_CHARS || length > MAX_KEY_CHARS) throw fallBack;
         const start = this.take(length);
         this.requireAscii(start, length);
         partitionKey = bytes.subarray(start, start + length);
@@ -266,12 +249,3 @@ const STREAM_MEMBER_KEYS: Record<StreamMember, Buffer> = {
   StreamARN: Buffer.from('StreamARN', 'latin1'),
   StreamId: Buffer.from('StreamId', 'latin1'),
 };
-
-function sameMembers(shape: StructureShape, members: readonly string[], required: readonly string[]): boolean {
-  const sorted = (names: readonly string[]) => [...names].sort().join(',');
-  return shape.type === 'structure' && sorted(Object.keys(shape.members)) === sorted(members) && sorted(shape.required ?? []) === sorted(required);
-}
-
-function assertModel(holds: boolean, what: string): void {
-  if (!holds) throw new Error(`kinesis-model.json changed (${what}): the CBOR PutRecords reader needs revisiting`);
-}
