@@ -8,8 +8,8 @@
  * chooses. Both protocols reach one request handler through Node's HTTP/2 compatibility API.
  *
  * A request goes: method → content type → X-Amz-Target → body (capped) → SigV4 over the bytes as
- * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded (CBOR PutRecords by
- * the dispatcher's own reader) → dispatcher → the answer encoded in the request's protocol. AWS checks the content type and target before the
+ * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded (PutRecords by the
+ * dispatcher's own readers) → dispatcher → the answer encoded in the request's protocol. AWS checks the content type and target before the
  * signature (kinesalite's test/connection.js records its answers, which we repeat), but we verify
  * the signature before inflating or parsing a body, so an unsigned request cannot make the
  * collector decompress or parse anything. Only requests that are both unsigned and malformed

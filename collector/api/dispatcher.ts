@@ -15,6 +15,7 @@ import { functionOperations, FUNCTIONS_TARGET_PREFIX } from './riffle-functions/
 import { leaseOperations } from './riffle-leases/index.js';
 import { LEASES_TARGET_PREFIX, type RiffleOperation } from './riffle-leases/operation.js';
 import { readPutRecordsCbor } from './kinesis/put-records-cbor.js';
+import { readPutRecordsJson } from './kinesis/put-records-json.js';
 import { ValidatedInput, type ApiCall, type Dispatcher, type WireProtocol } from './operation.js';
 import { firehoseValidator, kinesisValidator } from './schemas/validate.js';
 
@@ -30,8 +31,8 @@ const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, Rif
 export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryStreams, functions?: HostedFunctions): Dispatcher {
   return {
     readInput(target: string, body: Buffer, protocol: WireProtocol): ValidatedInput | undefined {
-      if (protocol !== 'cbor' || target !== PUT_RECORDS_TARGET) return undefined;
-      const input = readPutRecordsCbor(body);
+      if (target !== PUT_RECORDS_TARGET) return undefined;
+      const input = protocol === 'cbor' ? readPutRecordsCbor(body) : readPutRecordsJson(body);
       return input === undefined ? undefined : new ValidatedInput(target, input as unknown as Record<string, unknown>);
     },
     async dispatch(call: ApiCall): Promise<unknown> {

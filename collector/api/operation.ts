@@ -32,7 +32,7 @@ export interface ApiCall {
 
 export interface Dispatcher {
   /**
-   * A fast reader's input for the requests that have one (CBOR PutRecords), straight from the
+   * A fast reader's input for the requests that have one (PutRecords), straight from the
    * body after Content-Encoding; undefined for everything else, which is decoded generically.
    * Never throws: a body it cannot vouch for is left to the generic decode and validation.
    */
