@@ -4,7 +4,8 @@
  * also in the encodings only a generic decoder takes (indefinite lengths, other member orders,
  * unknown members) and zstd/gzip-compressed. Records are read back with the AWS SDK's
  * GetRecords byte for byte and must land on the shards the SDK's own JSON puts choose; every
- * invalid request must fail exactly as the same input sent by the SDK in JSON does.
+ * invalid request must fail exactly as the same input sent by the SDK in JSON does. (Valid SDK
+ * puts take the JSON reader, invalid ones the generic path: both are compared here.)
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
