@@ -9,11 +9,11 @@
  *
  * A request goes: method → content type → X-Amz-Target → body (capped) → SigV4 over the bytes as
  * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded (PutRecords by the
- * dispatcher's own readers) → dispatcher → the answer encoded in the request's protocol. AWS checks the content type and target before the
- * signature (kinesalite's test/connection.js records its answers, which we repeat), but we verify
- * the signature before inflating or parsing a body, so an unsigned request cannot make the
- * collector decompress or parse anything. Only requests that are both unsigned and malformed
- * see a different error from AWS.
+ * dispatcher's own readers) → dispatcher → the answer encoded in the request's protocol. AWS
+ * checks the content type and target before the signature (kinesalite's test/connection.js
+ * records its answers, which we repeat), but we verify the signature before inflating or parsing
+ * a body, so an unsigned request cannot make the collector decompress or parse anything. Only
+ * requests that are both unsigned and malformed see a different error from AWS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
