@@ -32,7 +32,9 @@ import {
   MIN_DATA_BYTES,
   MIN_KEY_CHARS,
   MIN_RECORDS,
-  STREAM_MEMBERS,
+  MEMBER_NAMES,
+  bytesAre,
+  streamMemberAt,
   streamMemberSatisfies,
   type StreamMember,
 } from './put-records-shape.js';
@@ -45,6 +47,7 @@ const TEXT = 3;
 const ARRAY = 4;
 const MAP = 5;
 const SIMPLE_OR_FLOAT = 7;
+const PROTO = Buffer.from('__proto__', 'latin1');
 /** Nesting the reader follows inside a member it skips; deeper bodies go the generic way. */
 const MAX_SKIP_DEPTH = 32;
 
@@ -75,12 +78,12 @@ class PutRecordsReader {
     for (let member = 0; member < members; member++) {
       const keyLength = this.head(TEXT);
       const keyStart = this.take(keyLength);
-      if (this.keyIs(keyStart, keyLength, RECORDS)) {
+      if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Records)) {
         if (request.Records !== undefined) throw fallBack;
         request.Records = this.records();
         continue;
       }
-      const streamMember = STREAM_MEMBERS.find((name) => this.keyIs(keyStart, keyLength, STREAM_MEMBER_KEYS[name]));
+      const streamMember = streamMemberAt(this.bytes, keyStart, keyLength);
       if (streamMember === undefined) {
         this.unknownMember(keyStart, keyLength);
         continue;
@@ -111,20 +114,20 @@ class PutRecordsReader {
     for (let member = 0; member < members; member++) {
       const keyLength = this.head(TEXT);
       const keyStart = this.take(keyLength);
-      if (this.keyIs(keyStart, keyLength, DATA)) {
+      if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Data)) {
         if (data !== undefined) throw fallBack;
         const length = this.head(BYTES);
         if (length < MIN_DATA_BYTES || length > MAX_DATA_BYTES) throw fallBack;
         const start = this.take(length);
         data = bytes.subarray(start, start + length);
-      } else if (this.keyIs(keyStart, keyLength, PARTITION_KEY)) {
+      } else if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.PartitionKey)) {
         if (partitionKey !== undefined) throw fallBack;
         const length = this.head(TEXT);
         if (length < MIN_KEY_CHARS || length > MAX_KEY_CHARS) throw fallBack;
         const start = this.take(length);
         this.requireAscii(start, length);
         partitionKey = bytes.subarray(start, start + length);
-      } else if (this.keyIs(keyStart, keyLength, EXPLICIT_HASH_KEY)) {
+      } else if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.ExplicitHashKey)) {
         if (explicitHashKey !== undefined) throw fallBack;
         explicitHashKey = this.asciiText();
         if (!explicitHashKeySatisfies(explicitHashKey)) throw fallBack;
@@ -139,7 +142,7 @@ class PutRecordsReader {
   /** A member the model does not have: AWS ignores it, and so does the generic path, unless its key or value is out of the ordinary. */
   private unknownMember(keyStart: number, keyLength: number): void {
     this.requireAscii(keyStart, keyLength);
-    if (this.keyIs(keyStart, keyLength, PROTO)) throw fallBack;
+    if (bytesAre(this.bytes, keyStart, keyLength, PROTO)) throw fallBack;
     this.skip(0);
   }
 
@@ -230,22 +233,4 @@ class PutRecordsReader {
     const bytes = this.bytes;
     for (let at = start; at < start + length; at++) if (bytes[at]! >= 0x80) throw fallBack;
   }
-
-  private keyIs(start: number, length: number, key: Uint8Array): boolean {
-    if (length !== key.length) return false;
-    const bytes = this.bytes;
-    for (let index = 0; index < length; index++) if (bytes[start + index] !== key[index]) return false;
-    return true;
-  }
 }
-
-const RECORDS = Buffer.from('Records', 'latin1');
-const DATA = Buffer.from('Data', 'latin1');
-const PARTITION_KEY = Buffer.from('PartitionKey', 'latin1');
-const EXPLICIT_HASH_KEY = Buffer.from('ExplicitHashKey', 'latin1');
-const PROTO = Buffer.from('__proto__', 'latin1');
-const STREAM_MEMBER_KEYS: Record<StreamMember, Buffer> = {
-  StreamName: Buffer.from('StreamName', 'latin1'),
-  StreamARN: Buffer.from('StreamARN', 'latin1'),
-  StreamId: Buffer.from('StreamId', 'latin1'),
-};

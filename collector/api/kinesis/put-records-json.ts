@@ -28,7 +28,9 @@ import {
   MIN_DATA_BYTES,
   MIN_KEY_CHARS,
   MIN_RECORDS,
-  STREAM_MEMBERS,
+  MEMBER_NAMES,
+  bytesAre,
+  streamMemberAt,
   streamMemberSatisfies,
   type StreamMember,
 } from './put-records-shape.js';
@@ -67,12 +69,12 @@ class PutRecordsJsonReader {
       const keyLength = this.string();
       const keyStart = this.position - keyLength - 1;
       this.expect(COLON);
-      if (this.keyIs(keyStart, keyLength, RECORDS)) {
+      if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Records)) {
         if (request.Records !== undefined) throw fallBack;
         request.Records = this.records();
         continue;
       }
-      const streamMember = STREAM_MEMBERS.find((name) => this.keyIs(keyStart, keyLength, STREAM_MEMBER_KEYS[name]));
+      const streamMember = streamMemberAt(this.bytes, keyStart, keyLength);
       if (streamMember === undefined || request[streamMember] !== undefined) throw fallBack;
       const length = this.string();
       const value = this.bytes.toString('latin1', this.position - length - 1, this.position - 1);
@@ -104,15 +106,15 @@ class PutRecordsJsonReader {
       const keyLength = this.string();
       const keyStart = this.position - keyLength - 1;
       this.expect(COLON);
-      if (this.keyIs(keyStart, keyLength, DATA)) {
+      if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Data)) {
         if (data !== undefined) throw fallBack;
         data = this.base64();
-      } else if (this.keyIs(keyStart, keyLength, PARTITION_KEY)) {
+      } else if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.PartitionKey)) {
         if (partitionKey !== undefined) throw fallBack;
         const length = this.string();
         if (length < MIN_KEY_CHARS || length > MAX_KEY_CHARS) throw fallBack;
         partitionKey = this.bytes.subarray(this.position - length - 1, this.position - 1);
-      } else if (this.keyIs(keyStart, keyLength, EXPLICIT_HASH_KEY)) {
+      } else if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.ExplicitHashKey)) {
         if (explicitHashKey !== undefined) throw fallBack;
         const length = this.string();
         explicitHashKey = this.bytes.toString('latin1', this.position - length - 1, this.position - 1);
@@ -187,21 +189,4 @@ class PutRecordsJsonReader {
     }
     this.position = at;
   }
-
-  private keyIs(start: number, length: number, key: Uint8Array): boolean {
-    if (length !== key.length) return false;
-    const bytes = this.bytes;
-    for (let index = 0; index < length; index++) if (bytes[start + index] !== key[index]) return false;
-    return true;
-  }
 }
-
-const RECORDS = Buffer.from('Records', 'latin1');
-const DATA = Buffer.from('Data', 'latin1');
-const PARTITION_KEY = Buffer.from('PartitionKey', 'latin1');
-const EXPLICIT_HASH_KEY = Buffer.from('ExplicitHashKey', 'latin1');
-const STREAM_MEMBER_KEYS: Record<StreamMember, Buffer> = {
-  StreamName: Buffer.from('StreamName', 'latin1'),
-  StreamARN: Buffer.from('StreamARN', 'latin1'),
-  StreamId: Buffer.from('StreamId', 'latin1'),
-};

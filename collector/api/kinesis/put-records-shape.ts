@@ -38,6 +38,29 @@ export function streamMemberSatisfies(member: StreamMember, value: string): bool
 }
 export const explicitHashKeySatisfies = kinesisValidator.stringCheck(OPERATION, ['Records', 'ExplicitHashKey']);
 
+/** Member names as bytes, for the readers to compare a body's keys with (no string per key). */
+export const MEMBER_NAMES = {
+  Records: Buffer.from('Records', 'latin1'),
+  Data: Buffer.from('Data', 'latin1'),
+  PartitionKey: Buffer.from('PartitionKey', 'latin1'),
+  ExplicitHashKey: Buffer.from('ExplicitHashKey', 'latin1'),
+  StreamName: Buffer.from('StreamName', 'latin1'),
+  StreamARN: Buffer.from('StreamARN', 'latin1'),
+  StreamId: Buffer.from('StreamId', 'latin1'),
+} as const;
+
+/** Whether the `length` bytes of `bytes` from `start` are `name`. */
+export function bytesAre(bytes: Buffer, start: number, length: number, name: Uint8Array): boolean {
+  if (length !== name.length) return false;
+  for (let index = 0; index < length; index++) if (bytes[start + index] !== name[index]) return false;
+  return true;
+}
+
+/** The stream member (StreamName, StreamARN, StreamId) whose name those bytes are, if any. */
+export function streamMemberAt(bytes: Buffer, start: number, length: number): StreamMember | undefined {
+  return STREAM_MEMBERS.find((name) => bytesAre(bytes, start, length, MEMBER_NAMES[name]));
+}
+
 function sameMembers(shape: StructureShape, members: readonly string[], required: readonly string[]): boolean {
   const sorted = (names: readonly string[]) => [...names].sort().join(',');
   return shape.type === 'structure' && sorted(Object.keys(shape.members)) === sorted(members) && sorted(shape.required ?? []) === sorted(required);
