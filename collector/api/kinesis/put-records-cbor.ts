@@ -13,7 +13,7 @@
  * string within the model's length, PartitionKey ASCII text within the model's length, and an
  * optional ExplicitHashKey matching the model's pattern; members it does not know (AWS ignores
  * them) with an ASCII key and a value of definite-length, untagged items. It falls back on
- * indefinite lengths, tags, non-text keys, a member given twice, null, non-ASCII text (cborg
+ * indefinite lengths (the generic path joins chunked strings, which cborg alone refuses), tags, non-text keys, a member given twice, null, non-ASCII text (cborg
  * decodes it leniently: U+FFFD for bad bytes, a leading BOM dropped; Java counts UTF-16 units),
  * a key `__proto__` (which the generic decode turns into a prototype), a broken constraint, and
  * bytes after the map.
