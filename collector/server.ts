@@ -8,12 +8,12 @@
  * chooses. Both protocols reach one request handler through Node's HTTP/2 compatibility API.
  *
  * A request goes: method → content type → X-Amz-Target → body (capped) → SigV4 over the bytes as
- * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded → dispatcher → the
- * answer encoded in the request's protocol. AWS checks the content type and target before the
- * signature (kinesalite's test/connection.js records its answers, which we repeat), but we verify
- * the signature before inflating or parsing a body, so an unsigned request cannot make the
- * collector decompress or parse anything. Only requests that are both unsigned and malformed
- * see a different error from AWS.
+ * transmitted → Content-Encoding undone (capped again) → JSON/CBOR decoded (PutRecords by the
+ * dispatcher's own readers) → dispatcher → the answer encoded in the request's protocol. AWS
+ * checks the content type and target before the signature (kinesalite's test/connection.js
+ * records its answers, which we repeat), but we verify the signature before inflating or parsing
+ * a body, so an unsigned request cannot make the collector decompress or parse anything. Only
+ * requests that are both unsigned and malformed see a different error from AWS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -22,7 +22,7 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { EventStreamOutput, type Dispatcher } from './api/operation.js';
+import { EventStreamOutput, WireAnswer, type Dispatcher } from './api/operation.js';
 import type { Identity } from './auth.js';
 import { decodeAwsBody, encodeAwsBody, encodeAwsError, mediaTypeOf, wireProtocolOf, type WireProtocol } from '../shared/aws-wire.js';
 import { AwsError } from '../shared/errors.js';
@@ -290,10 +290,10 @@ function createRequestHandler(
       const transmitted = await readBody(req, maxBodyBytes, timeouts.requestMs);
       const identity = options.authenticate?.({ method: req.method, path, query, headers: headersAsTransmitted(req), body: transmitted });
       const body = await undoContentEncoding(transmitted, headerValue(req, 'content-encoding'), maxBodyBytes);
-      const input = decodeAwsBody(body, protocol);
+      const input = options.dispatcher.readInput?.(target, body, protocol) ?? decodeAwsBody(body, protocol);
       const output = await options.dispatcher.dispatch({ target, input, protocol, identity, requestId });
       if (output instanceof EventStreamOutput) return await streamEvents(res, output, requestId, target);
-      reply(res, 200, responseContentType, encodeAwsBody(output, protocol));
+      reply(res, 200, responseContentType, output instanceof WireAnswer ? output.encode(protocol) : encodeAwsBody(output, protocol));
     } catch (error) {
       if (error instanceof ClientWentAway) return;
       await replyError(req, res, error, protocol, responseContentType, requestId, target);
@@ -475,8 +475,12 @@ function readBody(req: ApiRequest, maxBytes: number, timeoutMs: number): Promise
       if (req.aborted) return settle(new ClientWentAway());
       settle(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     });
-    req.on('error', () => settle(new ClientWentAway()));
-    req.on('close', () => settle(new ClientWentAway()));
+    // 'close' follows every request, also a complete one: no error object (and stack) unless it counts.
+    const wentAway = (): void => {
+      if (!settled) settle(new ClientWentAway());
+    };
+    req.on('error', wentAway);
+    req.on('close', wentAway);
   });
 }
 
@@ -495,14 +499,14 @@ async function undoContentEncoding(body: Buffer, header: string | undefined, max
 }
 
 async function undoCoding(body: Buffer, coding: string, maxBytes: number): Promise<Buffer> {
-  const tooLarge = new AwsError('RequestEntityTooLargeException', `Request body decompresses to more than ${maxBytes} bytes.`);
+  const tooLarge = (): AwsError => new AwsError('RequestEntityTooLargeException', `Request body decompresses to more than ${maxBytes} bytes.`);
   switch (coding) {
     case 'gzip':
     case 'x-gzip': // RFC 9110 §8.4.1.3: a recipient SHOULD treat x-gzip as gzip
       try {
         return await gunzipAsync(body, { maxOutputLength: maxBytes });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge;
+        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
         throw new AwsError('SerializationException', 'Request body is not valid gzip.');
       }
     case 'zstd':
@@ -510,7 +514,7 @@ async function undoCoding(body: Buffer, coding: string, maxBytes: number): Promi
         return await zstdDecompress(body, maxBytes);
       } catch (error) {
         if (!(error instanceof ZstdError) || error.code === 'ZSTD_OUT_OF_MEMORY') throw error;
-        if (error.code === 'ZSTD_TOO_LARGE') throw tooLarge;
+        if (error.code === 'ZSTD_TOO_LARGE') throw tooLarge();
         throw new AwsError('SerializationException', `Request body is not usable zstd: ${error.message}`);
       }
     default:

@@ -14,6 +14,7 @@
  * AWS, not the RFC. Decoding yields Buffers and Dates.
  */
 import { decode as decodeCbor, encode as encodeCbor, Token, Type, type DecodeOptions, type EncodeOptions } from 'cborg';
+import { CborBufferWriter, headBytes } from './cbor-buffer.js';
 import { AwsError, type ErrorCode } from './errors.js';
 import { encodeJson, JsonText, parseJsonBuffer } from './json-buffer.js';
 
@@ -72,12 +73,121 @@ export function decodeAwsBody(body: Buffer, protocol: WireProtocol): Record<stri
   if (body.length === 0) return {};
   let value: unknown;
   try {
-    value = protocol === 'json' ? parseJson(body) : fromCborWire(decodeCbor(body, cborDecodeOptions));
+    value = protocol === 'json' ? parseJson(body) : fromCborWire(decodeCborBody(body));
   } catch {
     throw new AwsError('SerializationException', '');
   }
   if (!isStructure(value)) throw new AwsError('SerializationException', '');
   return value;
+}
+
+/**
+ * cborg refuses indefinite-length (chunked) byte and text strings, which RFC 8949 §3.2.3 allows
+ * and AWS's CBOR readers take; a body it refuses is read again with its chunked strings joined.
+ */
+function decodeCborBody(body: Buffer): unknown {
+  try {
+    return decodeCbor(body, cborDecodeOptions);
+  } catch (error) {
+    const joined = joinChunkedStrings(body);
+    if (joined === undefined) throw error;
+    return decodeCbor(joined, cborDecodeOptions);
+  }
+}
+
+const INDEFINITE = 31;
+const BREAK = 0xff;
+/** Nesting followed when joining chunked strings; cborg applies its own limits afterwards. */
+const MAX_JOIN_DEPTH = 256;
+
+/**
+ * `body` with every indefinite-length byte or text string rewritten as one definite string of
+ * its chunks' bytes; undefined when it has none or is not well-formed CBOR (cborg's error then
+ * stands). Everything else is copied as it is.
+ */
+export function joinChunkedStrings(body: Buffer): Buffer | undefined {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  let joined = false;
+  const fail = (): never => {
+    throw new RangeError('not well-formed CBOR');
+  };
+  /** Reads an item head at `at`: its major type, additional information and argument (undefined when indefinite). */
+  const head = (): { major: number; info: number; argument: number | undefined } => {
+    const initial = body[at] ?? fail();
+    const major = initial >> 5;
+    const info = initial & 0x1f;
+    at++;
+    if (info < 24) return { major, info, argument: info };
+    if (info === INDEFINITE) return { major, info, argument: undefined };
+    const width = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : fail();
+    if (at + width > body.length) fail();
+    const argument = width === 8 ? Number(body.readBigUInt64BE(at)) : body.readUIntBE(at, width);
+    at += width;
+    return { major, info, argument };
+  };
+  const item = (depth: number): void => {
+    if (depth > MAX_JOIN_DEPTH) fail();
+    const start = at;
+    const { major, info, argument } = head();
+    switch (major) {
+      case 2:
+      case 3: {
+        if (argument !== undefined) {
+          if (at + argument > body.length) fail();
+          at += argument;
+          pieces.push(body.subarray(start, at));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let length = 0;
+        while (body[at] !== BREAK) {
+          const chunk = head();
+          if (chunk.major !== major || chunk.argument === undefined || at + chunk.argument > body.length) fail();
+          chunks.push(body.subarray(at, at + chunk.argument!));
+          length += chunk.argument!;
+          at += chunk.argument!;
+        }
+        at++; // the break
+        const definite = new CborBufferWriter(headBytes(length));
+        definite.head(major, length);
+        pieces.push(definite.finish(), ...chunks);
+        joined = true;
+        return;
+      }
+      case 4:
+      case 5: {
+        pieces.push(body.subarray(start, at));
+        const perEntry = major === 5 ? 2 : 1;
+        if (argument !== undefined) {
+          for (let index = 0; index < argument * perEntry; index++) item(depth + 1);
+          return;
+        }
+        while (body[at] !== BREAK) item(depth + 1);
+        pieces.push(body.subarray(at, at + 1));
+        at++;
+        return;
+      }
+      case 6:
+        if (argument === undefined) fail();
+        pieces.push(body.subarray(start, at));
+        item(depth + 1);
+        return;
+      default:
+        // Integers, simple values and floats: the head is the whole item. Neither has an
+        // indefinite form; a break outside an indefinite item is malformed too.
+        if (info === INDEFINITE) fail();
+        pieces.push(body.subarray(start, at));
+    }
+  };
+  try {
+    item(0);
+    if (at !== body.length) fail();
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+  return joined ? Buffer.concat(pieces) : undefined;
 }
 
 /**

@@ -14,11 +14,14 @@ import type { HostedFunctions } from '../consumers/functions/index.js';
 import { functionOperations, FUNCTIONS_TARGET_PREFIX } from './riffle-functions/index.js';
 import { leaseOperations } from './riffle-leases/index.js';
 import { LEASES_TARGET_PREFIX, type RiffleOperation } from './riffle-leases/operation.js';
-import type { ApiCall, Dispatcher } from './operation.js';
+import { readPutRecordsCbor } from './kinesis/put-records-cbor.js';
+import { readPutRecordsJson } from './kinesis/put-records-json.js';
+import { ValidatedInput, type ApiCall, type Dispatcher, type WireProtocol } from './operation.js';
 import { firehoseValidator, kinesisValidator } from './schemas/validate.js';
 
 const KINESIS_TARGET_PREFIX = 'Kinesis_20131202.';
 const FIREHOSE_TARGET_PREFIX = 'Firehose_20150804.';
+const PUT_RECORDS_TARGET = `${KINESIS_TARGET_PREFIX}PutRecords`;
 
 const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, RiffleOperation<any>>]> = [
   [LEASES_TARGET_PREFIX, leaseOperations],
@@ -27,7 +30,13 @@ const riffleServices: Array<[prefix: string, operations: ReadonlyMap<string, Rif
 
 export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryStreams, functions?: HostedFunctions): Dispatcher {
   return {
+    readInput(target: string, body: Buffer, protocol: WireProtocol): ValidatedInput | undefined {
+      if (target !== PUT_RECORDS_TARGET) return undefined;
+      const input = protocol === 'cbor' ? readPutRecordsCbor(body) : readPutRecordsJson(body);
+      return input === undefined ? undefined : new ValidatedInput(target, input as unknown as Record<string, unknown>);
+    },
     async dispatch(call: ApiCall): Promise<unknown> {
+      if (call.input instanceof ValidatedInput && call.input.target !== call.target) throw new Error(`input read for ${call.input.target} dispatched to ${call.target}`);
       if (call.target.startsWith(FIREHOSE_TARGET_PREFIX) && deliveryStreams) {
         const name = call.target.slice(FIREHOSE_TARGET_PREFIX.length);
         const operation = firehoseOperations.get(name);
@@ -50,7 +59,7 @@ export function createDispatcher(store: StreamStore, deliveryStreams?: DeliveryS
       const name = call.target.startsWith(KINESIS_TARGET_PREFIX) ? call.target.slice(KINESIS_TARGET_PREFIX.length) : undefined;
       const operation = name === undefined ? undefined : kinesisOperations.get(name);
       if (!operation || name === undefined) throw new AwsError('UnknownOperationException', '');
-      const input = kinesisValidator.validateRequest(name, call.input, call.protocol);
+      const input = call.input instanceof ValidatedInput ? call.input.value : kinesisValidator.validateRequest(name, call.input, call.protocol);
       authorize(call.identity, `kinesis:${name}`, operation.resource(input, ctx));
       return operation.handle(input, ctx);
     },

@@ -9,6 +9,10 @@
  * encodes those for the wire protocol. An operation that answers with a stream of events
  * (SubscribeToShard) returns an `EventStreamOutput` instead: the server sends the status and
  * content type, then lets it write messages until it finishes or the client goes away.
+ *
+ * Two shortcuts for the hottest request, PutRecords: a dispatcher may read a body straight into
+ * a `ValidatedInput` (`readInput`; the server then skips the generic decode and the dispatcher
+ * the model walk), and an operation may return a `WireAnswer` that writes its own bytes.
  */
 import type { WireProtocol } from '../../shared/aws-wire.js';
 import type { Identity } from '../auth.js';
@@ -18,7 +22,7 @@ export type { WireProtocol };
 export interface ApiCall {
   /** `X-Amz-Target`, e.g. `Kinesis_20131202.PutRecords`. */
   target: string;
-  /** The decoded body, not yet validated. */
+  /** The decoded body, not yet validated — or what `Dispatcher.readInput` read and validated. */
   input: unknown;
   protocol: WireProtocol;
   /** Who signed the request; undefined when the API runs open. */
@@ -27,7 +31,27 @@ export interface ApiCall {
 }
 
 export interface Dispatcher {
+  /**
+   * A fast reader's input for the requests that have one (PutRecords), straight from the
+   * body after Content-Encoding; undefined for everything else, which is decoded generically.
+   * Never throws: a body it cannot vouch for is left to the generic decode and validation.
+   */
+  readInput?(target: string, body: Buffer, protocol: WireProtocol): ValidatedInput | undefined;
   dispatch(call: ApiCall): Promise<unknown>;
+}
+
+/** An operation's input that a fast reader already checked against the request shape, as the model walk would. */
+export class ValidatedInput {
+  constructor(
+    /** The `X-Amz-Target` it was read for. */
+    readonly target: string,
+    readonly value: Record<string, unknown>,
+  ) {}
+}
+
+/** An answer that writes its own wire bytes (PutRecords': up to 500 entries into one Buffer). */
+export abstract class WireAnswer {
+  abstract encode(protocol: WireProtocol): Buffer;
 }
 
 /** Where an event-stream answer writes its messages. */

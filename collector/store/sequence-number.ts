@@ -18,6 +18,33 @@ export function sequenceNumber(shardNumber: number, ordinal: number): string {
   return PREFIX + String(shardNumber).padStart(SHARD_DIGITS, '0') + String(ordinal).padStart(ORDINAL_DIGITS, '0');
 }
 
+export const SEQUENCE_NUMBER_CHARS = LENGTH;
+
+/**
+ * Writes `sequenceNumber(shardNumber, ordinal)` as ASCII into `buffer` at `at`, without making
+ * the string (a PutRecords answer writes 500 of them); returns the offset after it.
+ */
+export function writeSequenceNumber(buffer: Uint8Array, at: number, shardNumber: number, ordinal: number): number {
+  buffer[at] = 0x34; // '4'
+  buffer[at + 1] = 0x39; // '9'
+  writeDigits(buffer, at + PREFIX.length, SHARD_DIGITS, shardNumber);
+  writeDigits(buffer, at + PREFIX.length + SHARD_DIGITS, ORDINAL_DIGITS, ordinal);
+  return at + LENGTH;
+}
+
+/** `value` (a safe integer ≥ 0 of at most `width` digits) in decimal, zero-padded to `width`. */
+function writeDigits(buffer: Uint8Array, at: number, width: number, value: number): void {
+  let rest = value;
+  let index = at + width - 1;
+  // Divisions only for the significant digits: most of the 54 are padding zeros.
+  for (; rest > 0 && index >= at; index--) {
+    const quotient = Math.floor(rest / 10);
+    buffer[index] = 0x30 + (rest - quotient * 10);
+    rest = quotient;
+  }
+  for (; index >= at; index--) buffer[index] = 0x30;
+}
+
 export interface DecodedSequenceNumber {
   shardNumber: number;
   ordinal: number;
@@ -32,8 +59,19 @@ export function decodeSequenceNumber(value: string): DecodedSequenceNumber | und
   return { shardNumber, ordinal };
 }
 
+const SHARD_ID_PREFIX = 'shardId-';
+const SHARD_ID_DIGITS = 12;
+export const SHARD_ID_CHARS = SHARD_ID_PREFIX.length + SHARD_ID_DIGITS;
+
 export function shardIdFor(shardNumber: number): string {
-  return `shardId-${String(shardNumber).padStart(12, '0')}`;
+  return SHARD_ID_PREFIX + String(shardNumber).padStart(SHARD_ID_DIGITS, '0');
+}
+
+/** Writes `shardIdFor(shardNumber)` as ASCII into `buffer` at `at`; returns the offset after it. */
+export function writeShardId(buffer: Uint8Array, at: number, shardNumber: number): number {
+  for (let index = 0; index < SHARD_ID_PREFIX.length; index++) buffer[at + index] = SHARD_ID_PREFIX.charCodeAt(index);
+  writeDigits(buffer, at + SHARD_ID_PREFIX.length, SHARD_ID_DIGITS, shardNumber);
+  return at + SHARD_ID_CHARS;
 }
 
 export function shardNumberOf(shardId: string): number | undefined {

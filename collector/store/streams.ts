@@ -18,7 +18,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { AwsError } from '../../shared/errors.js';
-import { partitionKeyHash, uniformRanges } from '../../shared/hash-key.js';
+import { hashKeyHex, partitionKeyHashHex, uniformRanges } from '../../shared/hash-key.js';
 import { StreamMetrics } from '../metrics.js';
 import { ConsumerRegistry } from './consumers.js';
 import { LeaseTable } from './leases.js';
@@ -61,13 +61,32 @@ export interface StreamRef {
 
 export interface PutEntry {
   data: Buffer;
-  partitionKey: string;
+  /** A string, or its UTF-8 bytes (the CBOR PutRecords reader's views of the request body). */
+  partitionKey: string | Buffer;
   explicitHashKey?: string;
 }
 
-export type PutResult =
-  | { shardId: string; sequenceNumber: string; encrypted: boolean }
-  | { errorCode: 'ProvisionedThroughputExceededException' | 'InternalFailure'; errorMessage: string };
+/**
+ * A record the store took. Its wire strings are made only when read: a CBOR PutRecords answer
+ * writes them straight into its Buffer (writeShardId, writeSequenceNumber).
+ */
+export class StoredPut {
+  constructor(
+    readonly shardNumber: number,
+    readonly ordinal: number,
+    readonly encrypted: boolean,
+  ) {}
+
+  get shardId(): string {
+    return shardIdFor(this.shardNumber);
+  }
+
+  get sequenceNumber(): string {
+    return sequenceNumber(this.shardNumber, this.ordinal);
+  }
+}
+
+export type PutResult = StoredPut | { errorCode: 'ProvisionedThroughputExceededException' | 'InternalFailure'; errorMessage: string };
 
 export interface ShardView {
   meta: ShardMeta;
@@ -94,6 +113,9 @@ export type IteratorType = 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'A
 interface OpenShard {
   start: bigint;
   end: bigint;
+  /** `start` and `end` as hashKeyHex, what routing compares. */
+  startHex: string;
+  endHex: string;
   shardNumber: number;
 }
 
@@ -278,22 +300,26 @@ export class StreamStore {
   private rebuildRouting(state: StreamState): void {
     state.openShards = state.meta.shards
       .filter((s) => s.closedMs === undefined)
-      .map((s) => ({ start: BigInt(s.startingHashKey), end: BigInt(s.endingHashKey), shardNumber: s.shardNumber }))
+      .map((s) => {
+        const [start, end] = [BigInt(s.startingHashKey), BigInt(s.endingHashKey)];
+        return { start, end, startHex: hashKeyHex(start), endHex: hashKeyHex(end), shardNumber: s.shardNumber };
+      })
       .sort((a, b) => (a.start < b.start ? -1 : 1));
   }
 
-  private route(state: StreamState, hashKey: bigint): number {
+  /** The open shard whose range holds `hashKey` (hashKeyHex form). */
+  private route(state: StreamState, hashKey: string): number {
     const shards = state.openShards;
     let lo = 0;
     let hi = shards.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const shard = shards[mid]!;
-      if (hashKey < shard.start) hi = mid - 1;
-      else if (hashKey > shard.end) lo = mid + 1;
+      if (hashKey < shard.startHex) hi = mid - 1;
+      else if (hashKey > shard.endHex) lo = mid + 1;
       else return shard.shardNumber;
     }
-    throw new AwsError('InternalFailure', `no open shard covers hash key ${hashKey}`);
+    throw new AwsError('InternalFailure', `no open shard covers hash key ${BigInt(`0x${hashKey}`)}`);
   }
 
   // ---------------------------------------------------------------- control plane
@@ -732,7 +758,7 @@ export class StreamStore {
     const state = this.stream(ref);
     const results: PutResult[] = new Array(entries.length);
     let pendingIndexes = entries.map((_, i) => i);
-    const hashKeys = entries.map((e) => (e.explicitHashKey !== undefined ? BigInt(e.explicitHashKey) : partitionKeyHash(e.partitionKey)));
+    const hashKeys = entries.map((e) => (e.explicitHashKey !== undefined ? hashKeyHex(BigInt(e.explicitHashKey)) : partitionKeyHashHex(e.partitionKey)));
     const now = this.options.clock.now();
     let admitted = false;
     // Routing may race a reshard that seals a parent log; those entries are routed again.
@@ -766,7 +792,7 @@ export class StreamStore {
             const log = await this.shardLog(state, shardNumber);
             const first = await log.append(indexes.map((i) => ({ partitionKey: entries[i]!.partitionKey, data: entries[i]!.data, encrypted })));
             indexes.forEach((entryIndex, k) => {
-              results[entryIndex] = { shardId: shardIdFor(shardNumber), sequenceNumber: sequenceNumber(shardNumber, first + k), encrypted };
+              results[entryIndex] = new StoredPut(shardNumber, first + k, encrypted);
             });
             this.notifyShard(state.meta.name, shardNumber);
           } catch (error) {
@@ -784,7 +810,7 @@ export class StreamStore {
     let records = 0;
     let bytes = 0;
     for (let i = 0; i < entries.length; i++) {
-      if ('sequenceNumber' in results[i]!) {
+      if (results[i] instanceof StoredPut) {
         records++;
         bytes += entries[i]!.data.length;
       }

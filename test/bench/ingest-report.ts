@@ -31,6 +31,7 @@ export interface TargetRun {
 export interface RunShape {
   recordsPerCall: number;
   recordBytes: number;
+  protocol: string;
   connections: number;
   shards: number;
   rounds: number;
@@ -41,7 +42,7 @@ export interface RunShape {
 export function reportRuns(runs: TargetRun[], shape: RunShape): string[] {
   const out = [
     '',
-    `PutRecords: ${shape.recordsPerCall} × ${shape.recordBytes} B records per call, ${shape.connections} keep-alive connections, ${shape.shards} shards, ${shape.window} measured per target in ${shape.rounds} interleaved round(s)`,
+    `PutRecords (${shape.protocol.toUpperCase()}): ${shape.recordsPerCall} × ${shape.recordBytes} B records per call, ${shape.connections} keep-alive connections, ${shape.shards} shards, ${shape.window} measured per target in ${shape.rounds} interleaved round(s)`,
     table(
       ['target', 'records/s', 'MB/s', 'p50 ms', 'p99 ms', 'calls', 'target CPU', 'client CPU', 'other CPU', 'records/target CPU-s'],
       runs.map(({ target, load, putCpu }) => {

@@ -31,6 +31,10 @@
  *   --connections N       concurrent connections = calls in flight (BENCH_CONNECTIONS, default 4)
  *   --records-per-call N  (BENCH_RECORDS_PER_CALL, default 500 — the PutRecords maximum)
  *   --record-bytes N      data bytes per record (BENCH_RECORD_BYTES, default 1024)
+ *   --protocol json|cbor  PutRecords bodies in JSON 1.1 (base64 Data) or CBOR 1.1 (Data as byte
+ *                         strings, what the Java SDK, the KPL and the Riffle agent send); the
+ *                         bare server speaks JSON only, so CBOR runs riffle,kinesalite by default
+ *                         (BENCH_PROTOCOL, default json)
  *   --shards N            shards in the stream (BENCH_SHARDS, default 4)
  *   --targets LIST        comma-separated riffle,kinesalite,bare (BENCH_TARGETS, default all)
  *   --profile DIR         run Riffle under `--cpu-prof` into DIR and print its hot spots in the
@@ -48,7 +52,7 @@ import { startBenchTarget, targetKinds, type BenchTarget, type TargetKind } from
 import { formatProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { addCpuUsage, cpuBetween, snapshotCpu, type CpuSnapshot, type CpuUsage } from './cpu-sampling.js';
 import { reportRuns, type TargetRun } from './ingest-report.js';
-import { createKeepAliveAgent, KinesisHttpClient } from './kinesis-http-client.js';
+import { benchProtocols, createKeepAliveAgent, KinesisHttpClient, type BenchProtocol } from './kinesis-http-client.js';
 import { mergePutLoads, type PutLoadMessage, type PutLoadPlan, type PutLoadResult } from './put-load.js';
 import { readBackAllShards } from './read-back.js';
 import { tallyMismatches, totalRecords } from './shard-tally.js';
@@ -63,6 +67,7 @@ interface BenchOptions {
   connections: number;
   recordsPerCall: number;
   recordBytes: number;
+  protocol: BenchProtocol;
   shards: number;
   targets: TargetKind[];
   profileDir?: string;
@@ -83,6 +88,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
       connections: { type: 'string' },
       'records-per-call': { type: 'string' },
       'record-bytes': { type: 'string' },
+      protocol: { type: 'string' },
       shards: { type: 'string' },
       targets: { type: 'string' },
       profile: { type: 'string' },
@@ -90,7 +96,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     strict: true,
   });
   const { setting, positive, whole, listOf } = benchSettings(values, env);
-  const targets = listOf('targets', targetKinds);
+  const protocol = (setting('protocol') ?? 'json') as BenchProtocol;
+  if (!benchProtocols.includes(protocol)) throw new Error(`--protocol must be one of ${benchProtocols.join(', ')}, got ${protocol}`);
+  const targets = setting('targets') === undefined && protocol === 'cbor' ? targetKinds.filter((kind) => kind !== 'bare') : listOf('targets', targetKinds);
+  if (protocol === 'cbor' && targets.includes('bare')) throw new Error('--protocol cbor: the bare server speaks JSON only; leave it out of --targets');
   const profile = setting('profile');
   return {
     ...(setting('calls') !== undefined ? { measuredCalls: whole('calls', 1) } : { durationMs: positive('duration-s', 10) * 1000 }),
@@ -99,6 +108,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     connections: whole('connections', 4),
     recordsPerCall: whole('records-per-call', 500),
     recordBytes: whole('record-bytes', 1024),
+    protocol,
     shards: whole('shards', 4),
     targets,
     ...(profile !== undefined ? { profileDir: resolve(profile) } : {}),
@@ -150,6 +160,7 @@ async function putRound(subject: TargetUnderTest, options: BenchOptions): Promis
       connections: options.connections,
       recordsPerCall: options.recordsPerCall,
       recordBytes: options.recordBytes,
+      protocol: options.protocol,
       warmupMs: options.warmupMs,
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs / options.rounds } : {}),
       ...(options.measuredCalls !== undefined ? { measuredCalls: callsPerRound(options) } : {}),

@@ -15,7 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
-import { createKeepAliveAgent, KinesisCallError, KinesisHttpClient } from './kinesis-http-client.js';
+import { encode as encodeCbor } from 'cbor2';
+import { createKeepAliveAgent, KinesisCallError, KinesisHttpClient, type BenchProtocol } from './kinesis-http-client.js';
 import { addToTally, mergeTallies, type ShardTallies } from './shard-tally.js';
 
 export interface PutLoadPlan {
@@ -24,6 +25,8 @@ export interface PutLoadPlan {
   connections: number;
   recordsPerCall: number;
   recordBytes: number;
+  /** The body's wire protocol: JSON 1.1 with base64 Data, or CBOR 1.1 with Data as byte strings. */
+  protocol: BenchProtocol;
   warmupMs: number;
   /** Measure for this long after the warm-up … */
   durationMs?: number;
@@ -73,20 +76,25 @@ const BODY_POOL_SIZE = 64;
 
 interface PreparedBody {
   body: Buffer;
-  /** CRC-32 of each record's base64 Data, in request order, to tally what the answer acknowledges. */
+  /** CRC-32 of each record's base64 Data (as the read-back sees it), in request order, to tally what the answer acknowledges. */
   dataCrcs: Uint32Array;
 }
 
-function buildPutRecordsBody(streamName: string, recordsPerCall: number, recordBytes: number): PreparedBody {
+function buildPutRecordsBody(streamName: string, recordsPerCall: number, recordBytes: number, protocol: BenchProtocol): PreparedBody {
   const data = randomBytes(recordsPerCall * recordBytes);
   const dataCrcs = new Uint32Array(recordsPerCall);
-  const parts = [`{"StreamName":${JSON.stringify(streamName)},"Records":[`];
-  for (let i = 0; i < recordsPerCall; i++) {
-    const base64Data = data.subarray(i * recordBytes, (i + 1) * recordBytes).toString('base64');
-    dataCrcs[i] = crc32(base64Data);
-    const partitionKey = randomBytes(16).toString('hex');
-    parts.push(`${i === 0 ? '' : ','}{"Data":"${base64Data}","PartitionKey":"${partitionKey}"}`);
+  const records = Array.from({ length: recordsPerCall }, (_, i) => {
+    const recordData = data.subarray(i * recordBytes, (i + 1) * recordBytes);
+    dataCrcs[i] = crc32(recordData.toString('base64'));
+    return { data: recordData, partitionKey: randomBytes(16).toString('hex') };
+  });
+  if (protocol === 'cbor') {
+    // What the Riffle agent sends: Data as byte strings (cbor2 writes a Buffer as its toJSON() map, so plain Uint8Arrays).
+    const input = { StreamName: streamName, Records: records.map((r) => ({ Data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length), PartitionKey: r.partitionKey })) };
+    return { body: Buffer.from(encodeCbor(input)), dataCrcs };
   }
+  const parts = [`{"StreamName":${JSON.stringify(streamName)},"Records":[`];
+  records.forEach((r, i) => parts.push(`${i === 0 ? '' : ','}{"Data":"${r.data.toString('base64')}","PartitionKey":"${r.partitionKey}"}`));
   parts.push(']}');
   return { body: Buffer.from(parts.join('')), dataCrcs };
 }
@@ -98,8 +106,8 @@ interface PutRecordsOutput {
 
 export async function runPutLoad(plan: PutLoadPlan, report: (message: PutLoadMessage) => void): Promise<PutLoadResult> {
   if ((plan.durationMs === undefined) === (plan.measuredCalls === undefined)) throw new Error('a put load needs exactly one of durationMs and measuredCalls');
-  const bodies = Array.from({ length: BODY_POOL_SIZE }, () => buildPutRecordsBody(plan.streamName, plan.recordsPerCall, plan.recordBytes));
-  const client = new KinesisHttpClient(plan.endpoint, createKeepAliveAgent(plan.connections));
+  const bodies = Array.from({ length: BODY_POOL_SIZE }, () => buildPutRecordsBody(plan.streamName, plan.recordsPerCall, plan.recordBytes, plan.protocol));
+  const client = new KinesisHttpClient(plan.endpoint, createKeepAliveAgent(plan.connections), plan.protocol);
 
   const acknowledged: ShardTallies = {};
   const callErrors: Record<string, number> = {};
