@@ -6,7 +6,8 @@
  * End to end through the collector process: test/e2e/put-records-cbor.test.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
+import { decode as decodeCborBytes } from 'cbor2';
+import { cborBlob, cborEncode, cborPieces } from '../helpers/cbor-pieces.js';
 import { describe, expect, it } from 'vitest';
 import { PutRecordsAnswer } from '../../collector/api/kinesis/put-records.js';
 import { readPutRecordsCbor } from '../../collector/api/kinesis/put-records-cbor.js';
@@ -17,22 +18,8 @@ import { decodeAwsBody, encodeAwsBody } from '../../shared/aws-wire.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/cbor';
 
-/** cbor2 writes a Buffer as its toJSON() map: blobs go in as plain Uint8Arrays. */
-function blob(bytes: Buffer): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function cbor(value: unknown): Buffer {
-  return Buffer.from(encodeCborBytes(value));
-}
-
-/** Concatenates raw CBOR pieces: numbers are single bytes (heads, breaks), anything else an encoded item. */
-function raw(...pieces: unknown[]): Buffer {
-  return Buffer.concat(pieces.map((piece) => (typeof piece === 'number' ? Buffer.from([piece]) : cbor(piece))));
-}
-
 function records(count: number, dataBytes = 20): Array<{ Data: Uint8Array; PartitionKey: string }> {
-  return Array.from({ length: count }, (_, i) => ({ Data: blob(randomBytes(dataBytes)), PartitionKey: `key-${i}` }));
+  return Array.from({ length: count }, (_, i) => ({ Data: cborBlob(randomBytes(dataBytes)), PartitionKey: `key-${i}` }));
 }
 
 /** What the generic path hands the operation, with the reader's byte partition keys as strings. */
@@ -48,18 +35,18 @@ function fast(body: Buffer): unknown {
 
 describe('CBOR PutRecords reader', () => {
   const takes: Array<[string, Buffer]> = [
-    ['the agent’s shape', cbor({ StreamName: 'cbor', Records: records(3) })],
-    ['members in another order', cbor({ Records: [{ PartitionKey: 'k', Data: blob(randomBytes(5)) }, ...records(2)], StreamName: 'cbor' })],
-    ['StreamARN instead of StreamName', cbor({ StreamARN: STREAM_ARN, Records: records(2) })],
-    ['StreamName, StreamARN and StreamId together', cbor({ StreamName: 'cbor', StreamARN: STREAM_ARN, StreamId: 'abcdefghij0123456789-abc', Records: records(1) })],
-    ['ExplicitHashKey', cbor({ StreamName: 'cbor', Records: [{ Data: blob(randomBytes(3)), PartitionKey: 'k', ExplicitHashKey: '340282366920938463463374607431768211455' }, { Data: blob(randomBytes(3)), PartitionKey: 'k', ExplicitHashKey: '0' }] })],
+    ['the agent’s shape', cborEncode({ StreamName: 'cbor', Records: records(3) })],
+    ['members in another order', cborEncode({ Records: [{ PartitionKey: 'k', Data: cborBlob(randomBytes(5)) }, ...records(2)], StreamName: 'cbor' })],
+    ['StreamARN instead of StreamName', cborEncode({ StreamARN: STREAM_ARN, Records: records(2) })],
+    ['StreamName, StreamARN and StreamId together', cborEncode({ StreamName: 'cbor', StreamARN: STREAM_ARN, StreamId: 'abcdefghij0123456789-abc', Records: records(1) })],
+    ['ExplicitHashKey', cborEncode({ StreamName: 'cbor', Records: [{ Data: cborBlob(randomBytes(3)), PartitionKey: 'k', ExplicitHashKey: '340282366920938463463374607431768211455' }, { Data: cborBlob(randomBytes(3)), PartitionKey: 'k', ExplicitHashKey: '0' }] })],
     [
       'unknown members, with nested values, at both levels',
-      cbor({ Extra: { list: [1, -2, 1.5, 'x', true, null, undefined, new Uint8Array([1])], n: {} }, StreamName: 'cbor', Records: [{ Data: blob(randomBytes(4)), Other: [[], 'y'], PartitionKey: 'k' }] }),
+      cborEncode({ Extra: { list: [1, -2, 1.5, 'x', true, null, undefined, new Uint8Array([1])], n: {} }, StreamName: 'cbor', Records: [{ Data: cborBlob(randomBytes(4)), Other: [[], 'y'], PartitionKey: 'k' }] }),
     ],
-    ['empty Data, 256-character key, 500 records', cbor({ StreamName: 'cbor', Records: [{ Data: new Uint8Array(0), PartitionKey: 'k'.repeat(256) }, ...records(499, 1)] })],
+    ['empty Data, 256-character key, 500 records', cborEncode({ StreamName: 'cbor', Records: [{ Data: new Uint8Array(0), PartitionKey: 'k'.repeat(256) }, ...records(499, 1)] })],
     // A byte string's length in two bytes where one would do: valid CBOR, not the shortest form.
-    ['long-form heads', raw(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0x59, 0x00, 0x02, 0x01, 0x02, 'PartitionKey', 'k')],
+    ['long-form heads', cborPieces(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0x59, 0x00, 0x02, 0x01, 0x02, 'PartitionKey', 'k')],
   ];
   for (const [what, body] of takes) {
     it(`reads ${what} as the generic path does`, () => {
@@ -70,7 +57,7 @@ describe('CBOR PutRecords reader', () => {
   }
 
   it('gives views of the body, not copies', () => {
-    const body = cbor({ StreamName: 'cbor', Records: records(2) });
+    const body = cborEncode({ StreamName: 'cbor', Records: records(2) });
     const input = readPutRecordsCbor(body)!;
     for (const record of input.Records) {
       expect(record.Data.buffer).toBe(body.buffer);
@@ -80,35 +67,35 @@ describe('CBOR PutRecords reader', () => {
 
   const one = records(1)[0]!;
   const leaves: Array<[string, Buffer]> = [
-    ['an indefinite-length map', raw(0xbf, 'StreamName', 'cbor', 'Records', [one], 0xff)],
-    ['an indefinite-length Records array', raw(0xa2, 'StreamName', 'cbor', 'Records', 0x9f, one, 0xff)],
-    ['an indefinite-length entry', raw(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xbf, 'Data', one.Data, 'PartitionKey', 'k', 0xff)],
-    ['an indefinite-length byte string', raw(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0x5f, new Uint8Array([1]), new Uint8Array([2]), 0xff, 'PartitionKey', 'k')],
-    ['an indefinite-length text string', raw(0xa2, 'StreamName', 0x7f, 'cb', 'or', 0xff, 'Records', [one])],
-    ['a tag', raw(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0xd8, 0x18, one.Data, 'PartitionKey', 'k')],
-    ['a tag inside an unknown member', raw(0xa3, 'Extra', 0xc1, 0x00, 'StreamName', 'cbor', 'Records', [one])],
-    ['a map with integer keys inside an unknown member', raw(0xa3, 'Extra', 0xa1, 0x01, 0x02, 'StreamName', 'cbor', 'Records', [one])],
-    ['a non-ASCII partition key', cbor({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: 'schlüssel' }] })],
-    ['a non-ASCII unknown member name', cbor({ StreamName: 'cbor', Records: [one], ['\uFEFFRecords']: [] })],
-    ['a __proto__ member', cbor({ StreamName: 'cbor', Records: [one], ['__proto__']: { StreamName: 'other' } })],
-    ['a member given twice', raw(0xa3, 'StreamName', 'cbor', 'StreamName', 'cbor', 'Records', [one])],
-    ['a null member', cbor({ StreamName: null, StreamARN: STREAM_ARN, Records: [one] })],
-    ['an integer key', raw(0xa3, 0x01, 0x02, 'StreamName', 'cbor', 'Records', [one])],
-    ['bytes after the body', Buffer.concat([cbor({ StreamName: 'cbor', Records: [one] }), Buffer.from([0x00])])],
-    ['a truncated body', cbor({ StreamName: 'cbor', Records: [one] }).subarray(0, -3)],
-    ['no Records', cbor({ StreamName: 'cbor' })],
-    ['empty Records', cbor({ StreamName: 'cbor', Records: [] })],
-    ['501 records', cbor({ StreamName: 'cbor', Records: records(501, 1) })],
-    ['an empty partition key', cbor({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: '' }] })],
-    ['a 257-character partition key', cbor({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: 'k'.repeat(257) }] })],
-    ['no partition key', cbor({ StreamName: 'cbor', Records: [{ Data: one.Data }] })],
-    ['no Data', cbor({ StreamName: 'cbor', Records: [{ PartitionKey: 'k' }] })],
-    ['Data as base64 text', cbor({ StreamName: 'cbor', Records: [{ Data: 'AAEC', PartitionKey: 'k' }] })],
-    ['a partition key as bytes', cbor({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: new Uint8Array([0x6b]) }] })],
-    ['an ExplicitHashKey off the pattern', cbor({ StreamName: 'cbor', Records: [{ ...one, ExplicitHashKey: '01' }] })],
-    ['a stream name off the pattern', cbor({ StreamName: 'no spaces', Records: [one] })],
-    ['a stream ARN off the pattern', cbor({ StreamARN: 'arn:aws:s3:::bucket', Records: [one] })],
-    ['an array body', cbor([one])],
+    ['an indefinite-length map', cborPieces(0xbf, 'StreamName', 'cbor', 'Records', [one], 0xff)],
+    ['an indefinite-length Records array', cborPieces(0xa2, 'StreamName', 'cbor', 'Records', 0x9f, one, 0xff)],
+    ['an indefinite-length entry', cborPieces(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xbf, 'Data', one.Data, 'PartitionKey', 'k', 0xff)],
+    ['an indefinite-length byte string', cborPieces(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0x5f, new Uint8Array([1]), new Uint8Array([2]), 0xff, 'PartitionKey', 'k')],
+    ['an indefinite-length text string', cborPieces(0xa2, 'StreamName', 0x7f, 'cb', 'or', 0xff, 'Records', [one])],
+    ['a tag', cborPieces(0xa2, 'StreamName', 'cbor', 'Records', 0x81, 0xa2, 'Data', 0xd8, 0x18, one.Data, 'PartitionKey', 'k')],
+    ['a tag inside an unknown member', cborPieces(0xa3, 'Extra', 0xc1, 0x00, 'StreamName', 'cbor', 'Records', [one])],
+    ['a map with integer keys inside an unknown member', cborPieces(0xa3, 'Extra', 0xa1, 0x01, 0x02, 'StreamName', 'cbor', 'Records', [one])],
+    ['a non-ASCII partition key', cborEncode({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: 'schlüssel' }] })],
+    ['a non-ASCII unknown member name', cborEncode({ StreamName: 'cbor', Records: [one], ['\uFEFFRecords']: [] })],
+    ['a __proto__ member', cborEncode({ StreamName: 'cbor', Records: [one], ['__proto__']: { StreamName: 'other' } })],
+    ['a member given twice', cborPieces(0xa3, 'StreamName', 'cbor', 'StreamName', 'cbor', 'Records', [one])],
+    ['a null member', cborEncode({ StreamName: null, StreamARN: STREAM_ARN, Records: [one] })],
+    ['an integer key', cborPieces(0xa3, 0x01, 0x02, 'StreamName', 'cbor', 'Records', [one])],
+    ['bytes after the body', Buffer.concat([cborEncode({ StreamName: 'cbor', Records: [one] }), Buffer.from([0x00])])],
+    ['a truncated body', cborEncode({ StreamName: 'cbor', Records: [one] }).subarray(0, -3)],
+    ['no Records', cborEncode({ StreamName: 'cbor' })],
+    ['empty Records', cborEncode({ StreamName: 'cbor', Records: [] })],
+    ['501 records', cborEncode({ StreamName: 'cbor', Records: records(501, 1) })],
+    ['an empty partition key', cborEncode({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: '' }] })],
+    ['a 257-character partition key', cborEncode({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: 'k'.repeat(257) }] })],
+    ['no partition key', cborEncode({ StreamName: 'cbor', Records: [{ Data: one.Data }] })],
+    ['no Data', cborEncode({ StreamName: 'cbor', Records: [{ PartitionKey: 'k' }] })],
+    ['Data as base64 text', cborEncode({ StreamName: 'cbor', Records: [{ Data: 'AAEC', PartitionKey: 'k' }] })],
+    ['a partition key as bytes', cborEncode({ StreamName: 'cbor', Records: [{ Data: one.Data, PartitionKey: new Uint8Array([0x6b]) }] })],
+    ['an ExplicitHashKey off the pattern', cborEncode({ StreamName: 'cbor', Records: [{ ...one, ExplicitHashKey: '01' }] })],
+    ['a stream name off the pattern', cborEncode({ StreamName: 'no spaces', Records: [one] })],
+    ['a stream ARN off the pattern', cborEncode({ StreamARN: 'arn:aws:s3:::bucket', Records: [one] })],
+    ['an array body', cborEncode([one])],
     ['an empty body', Buffer.alloc(0)],
   ];
   for (const [what, body] of leaves) {

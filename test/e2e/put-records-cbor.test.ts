@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutRecordsCommand, type KinesisClient, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
-import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
+import { decode as decodeCborBytes } from 'cbor2';
+import { cborBlob, cborEncode, cborPieces } from '../helpers/cbor-pieces.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdCompress } from '../../shared/zstd.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
@@ -27,20 +28,6 @@ interface SentRecord {
   partitionKey: string;
 }
 
-/** cbor2 writes a Buffer as its toJSON() map: blobs go in as plain Uint8Arrays. */
-function blob(bytes: Buffer): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function cbor(value: unknown): Buffer {
-  return Buffer.from(encodeCborBytes(value));
-}
-
-/** Raw CBOR pieces: numbers are single bytes (heads, breaks), anything else an encoded item. */
-function raw(...pieces: unknown[]): Buffer {
-  return Buffer.concat(pieces.map((piece) => (typeof piece === 'number' ? Buffer.from([piece]) : cbor(piece))));
-}
-
 function sendCborPutRecords(port: number, body: Buffer, contentEncoding?: string): Promise<RawResponse> {
   return sendRaw(port, {
     headers: { 'content-type': CBOR_CONTENT_TYPE, 'x-amz-target': 'Kinesis_20131202.PutRecords', ...(contentEncoding ? { 'content-encoding': contentEncoding } : {}) },
@@ -53,7 +40,7 @@ function makeRecords(count: number, prefix: string, dataBytes = 200): SentRecord
 }
 
 function wireRecords(records: SentRecord[]): Array<{ Data: Uint8Array; PartitionKey: string }> {
-  return records.map((r) => ({ Data: blob(r.data), PartitionKey: r.partitionKey }));
+  return records.map((r) => ({ Data: cborBlob(r.data), PartitionKey: r.partitionKey }));
 }
 
 describe('CBOR PutRecords through the collector process', () => {
@@ -95,7 +82,7 @@ describe('CBOR PutRecords through the collector process', () => {
 
   it('stores the agent’s shape, routed to the shards the SDK’s JSON puts choose', async () => {
     const records = makeRecords(500, 'agent');
-    const shardIds = await putAll(cbor({ StreamName: STREAM, Records: wireRecords(records) }), records);
+    const shardIds = await putAll(cborEncode({ StreamName: STREAM, Records: wireRecords(records) }), records);
     const viaSdk = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }));
     expect(viaSdk.FailedRecordCount).toBe(0);
     expect(viaSdk.Records!.map((entry) => entry.ShardId)).toEqual(shardIds);
@@ -105,16 +92,16 @@ describe('CBOR PutRecords through the collector process', () => {
 
   it('stores bodies only a generic decoder takes: indefinite lengths, other orders, unknown members', async () => {
     const [a, b, c] = [makeRecords(3, 'indefinite'), makeRecords(3, 'reordered'), makeRecords(2, 'unknown')];
-    await putAll(raw(0xbf, 'StreamName', STREAM, 'Records', 0x9f, ...wireRecords(a), 0xff, 0xff), a);
-    await putAll(cbor({ Records: b.map((r) => ({ PartitionKey: r.partitionKey, Data: blob(r.data) })), StreamARN: streamArn }), b);
-    const withUnknown = c.map((r) => ({ Extra: { nested: [1, 'x', null] }, Data: blob(r.data), PartitionKey: r.partitionKey }));
-    await putAll(cbor({ Version: 2, StreamName: STREAM, Records: withUnknown }), c);
+    await putAll(cborPieces(0xbf, 'StreamName', STREAM, 'Records', 0x9f, ...wireRecords(a), 0xff, 0xff), a);
+    await putAll(cborEncode({ Records: b.map((r) => ({ PartitionKey: r.partitionKey, Data: cborBlob(r.data) })), StreamARN: streamArn }), b);
+    const withUnknown = c.map((r) => ({ Extra: { nested: [1, 'x', null] }, Data: cborBlob(r.data), PartitionKey: r.partitionKey }));
+    await putAll(cborEncode({ Version: 2, StreamName: STREAM, Records: withUnknown }), c);
   });
 
   it('stores chunked (indefinite-length) byte and text strings', async () => {
     const [record] = makeRecords(1, 'chunked');
     const { data, partitionKey } = record!;
-    const body = raw(
+    const body = cborPieces(
       0xa2,
       'StreamName',
       STREAM,
@@ -128,8 +115,8 @@ describe('CBOR PutRecords through the collector process', () => {
       0xff,
       'Data',
       0x5f,
-      blob(data.subarray(0, 10)),
-      blob(data.subarray(10)),
+      cborBlob(data.subarray(0, 10)),
+      cborBlob(data.subarray(10)),
       0xff,
     );
     await putAll(body, [record!]);
@@ -137,10 +124,10 @@ describe('CBOR PutRecords through the collector process', () => {
 
   it('routes by ExplicitHashKey and keeps non-ASCII partition keys', async () => {
     const records = makeRecords(2, 'explicit');
-    const body = cbor({ StreamName: STREAM, Records: [{ ...wireRecords(records)[0]!, ExplicitHashKey: '0' }, { ...wireRecords(records)[1]!, ExplicitHashKey: '340282366920938463463374607431768211455' }] });
+    const body = cborEncode({ StreamName: STREAM, Records: [{ ...wireRecords(records)[0]!, ExplicitHashKey: '0' }, { ...wireRecords(records)[1]!, ExplicitHashKey: '340282366920938463463374607431768211455' }] });
     expect(await putAll(body, records)).toEqual(['shardId-000000000000', 'shardId-000000000003']);
     const unicode = [{ data: randomBytes(50), partitionKey: 'schlüssel-✓-𝄞' }];
-    const [unicodeShard] = await putAll(cbor({ StreamName: STREAM, Records: wireRecords(unicode) }), unicode);
+    const [unicodeShard] = await putAll(cborEncode({ StreamName: STREAM, Records: wireRecords(unicode) }), unicode);
     const viaSdk = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: [{ Data: unicode[0]!.data, PartitionKey: unicode[0]!.partitionKey }] }));
     expect(viaSdk.Records![0]!.ShardId).toBe(unicodeShard);
     acknowledged.set(viaSdk.Records![0]!.SequenceNumber!, { ...unicode[0]!, shardId: unicodeShard! });
@@ -148,9 +135,9 @@ describe('CBOR PutRecords through the collector process', () => {
 
   it('takes zstd- and gzip-compressed CBOR bodies', async () => {
     const zstd = makeRecords(500, 'zstd');
-    await putAll(await zstdCompress(cbor({ StreamName: STREAM, Records: wireRecords(zstd) })), zstd, 'zstd');
+    await putAll(await zstdCompress(cborEncode({ StreamName: STREAM, Records: wireRecords(zstd) })), zstd, 'zstd');
     const gzip = makeRecords(100, 'gzip');
-    await putAll(gzipSync(cbor({ StreamName: STREAM, Records: wireRecords(gzip) })), gzip, 'gzip');
+    await putAll(gzipSync(cborEncode({ StreamName: STREAM, Records: wireRecords(gzip) })), gzip, 'gzip');
   });
 
   // Each invalid input, sent by the SDK in JSON and as CBOR: same status, same __type, same message.
@@ -177,8 +164,8 @@ describe('CBOR PutRecords through the collector process', () => {
     it(`refuses ${what} as the JSON path does`, async () => {
       const input = makeInput();
       const viaSdk = await rejectionOf(client.send(new PutRecordsCommand(input as PutRecordsCommandInput)));
-      const wire = { ...input, ...(input.Records ? { Records: input.Records.map((r) => ({ ...r, ...(r.Data ? { Data: blob(Buffer.from(r.Data)) } : {}) })) } : {}) };
-      const response = await sendCborPutRecords(collector.port, cbor(wire));
+      const wire = { ...input, ...(input.Records ? { Records: input.Records.map((r) => ({ ...r, ...(r.Data ? { Data: cborBlob(Buffer.from(r.Data)) } : {}) })) } : {}) };
+      const response = await sendCborPutRecords(collector.port, cborEncode(wire));
       expect(response.headers['content-type']).toBe(CBOR_CONTENT_TYPE);
       const answer = decodeCborBytes(response.body) as { __type: string; message?: string };
       expect({ status: response.status, type: answer.__type.replace(/^.*#/, ''), message: answer.message }).toEqual({
