@@ -3,7 +3,7 @@
  * → checkpoint.
  *
  * Invariants
- * - A record is in the buffer log (a ShardLog: fdatasync'd, CRC-framed segments under
+ * - A record is in the buffer log (a ShardLog: synchronously written, CRC-framed segments under
  *   `<data-dir>/delivery/<name>/buffer/`) before PutRecord/PutRecordBatch acknowledges it.
  * - The checkpoint (`bufferOrdinal` in delivery metadata) moves past a batch only after the
  *   destination — or the error output — durably has every record of it. After a crash the

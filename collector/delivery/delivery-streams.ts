@@ -6,7 +6,7 @@
  * `<name>/buffer/` (the stream's ShardLog of accepted, undelivered records). Local buckets are
  * `<data-dir>/s3/<bucket>/`.
  *
- * Invariants: PutRecord/PutRecordBatch resolve only after the records are fdatasync'd in the
+ * Invariants: PutRecord/PutRecordBatch resolve only after the records are durably written to the
  * buffer log; metadata changes are synced before the API answers; the engine of a stream runs
  * only while the stream is ACTIVE (or CREATING, which turns ACTIVE after the status delay).
  */

@@ -5,9 +5,11 @@
  * - Records are numbered by a per-shard ordinal: 0, 1, 2, … in append order. An ordinal is never
  *   reused, across restarts and after retention deleted everything (the newest segment file is
  *   never deleted, and its name carries the next ordinal).
- * - `append` resolves only after the bytes holding its records are fdatasync'd. Appends that
- *   arrive while a sync is running are grouped into the next write + sync (group commit), so
- *   durability costs one sync per batch of concurrent requests, not one per request.
+ * - `append` resolves only after the bytes holding its records are durable: the active segment is
+ *   open with O_DSYNC, so each write returns once its data (and the file size that reaches it) is
+ *   on disk — fdatasync's guarantee within the write itself. Appends that arrive while a write is
+ *   running are grouped into the next one (group commit), so durability costs one synchronous
+ *   write per batch of concurrent requests, not one per request.
  * - Readers see only synced records (`committedOrdinal`), so nothing a client could read is lost
  *   by a power cut.
  * - Arrival timestamps never decrease within a shard (clock steps back → previous timestamp), so
@@ -31,6 +33,11 @@ import { promises as fsp, constants as fsConstants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+
+// O_DSYNC rather than write + fdatasync: the same guarantee, one system call and one thread-pool
+// round trip fewer per group commit (bench:agent, 300 MB, alternating runs: 41.2 → 44.1 MB/s).
+if (fsConstants.O_DSYNC === undefined) throw new Error('shard-log needs O_DSYNC (Linux): without it acknowledged records would not be durable');
+const ACTIVE_SEGMENT_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 
 const FRAME_HEADER_BYTES = 8;
 const BODY_FIXED_BYTES = 11; // f64 time + u8 flags + u16 key length
@@ -203,8 +210,7 @@ export class ShardLog {
       offset += p.frames.length;
     }
     try {
-      await writeAllAt(handle, buffers, startSize);
-      await handle.datasync();
+      await writeAllAt(handle, buffers, startSize); // durable on return: ACTIVE_SEGMENT_FLAGS
     } catch (error) {
       // Cut whatever part of the batch reached the file: those ordinals were never acknowledged
       // and are handed out again. If even that fails, stop taking appends rather than risk serving
@@ -234,7 +240,7 @@ export class ShardLog {
 
   private async activeFile(): Promise<FileHandle> {
     if (!this.activeHandle) {
-      this.activeHandle = await fsp.open(segmentPath(this.dir, this.active().base), fsConstants.O_RDWR | fsConstants.O_CREAT);
+      this.activeHandle = await fsp.open(segmentPath(this.dir, this.active().base), ACTIVE_SEGMENT_FLAGS);
     }
     return this.activeHandle;
   }
@@ -255,7 +261,7 @@ export class ShardLog {
     await this.activeHandle?.close();
     this.activeHandle = undefined;
     const next: Segment = { base: active.end, end: active.end, index: { offsets: [], times: [], size: 0 } };
-    const handle = await fsp.open(segmentPath(this.dir, next.base), fsConstants.O_RDWR | fsConstants.O_CREAT);
+    const handle = await fsp.open(segmentPath(this.dir, next.base), ACTIVE_SEGMENT_FLAGS);
     await handle.sync();
     this.activeHandle = handle;
     await syncDirectory(this.dir);

@@ -20,7 +20,7 @@
  *   500 × 1 KB random records and random partition keys in flight (closed loop); a warm-up, then
  *   a measured window, in every round. Latency is per call, from the request's start to its
  *   parsed answer, in the client.
- * - Riffle acknowledges only after fdatasync; kinesalite never syncs; the bare server stores nothing.
+ * - Riffle acknowledges only after a durable (O_DSYNC) write; kinesalite never syncs; the bare server stores nothing.
  * - MB means 10^6 bytes of record data (not request bytes, which base64 makes 4/3 larger).
  *
  * Options (flag, or the BENCH_* environment variable):

@@ -2,7 +2,7 @@
  * bench:storage — why records live in a segment log per shard and not in level.
  *
  * Same load for both: 4 concurrent writers, each appending batches of 500 × 1 KiB records and
- * waiting for durability (level: `batch(..., { sync: true })`; ShardLog: fdatasync), then a full
+ * waiting for durability (level: `batch(..., { sync: true })`; ShardLog: O_DSYNC writes), then a full
  * sequential read back. Also reports bytes on disk per byte of data (write amplification shows
  * up as more disk than data, and later as compaction work).
  */
@@ -92,7 +92,7 @@ async function benchShardLog(dir: string): Promise<Result> {
   const readSeconds = (performance.now() - readStarted) / 1000;
   for (const log of logs) await log.close();
   if (readBytes !== dataBytes) throw new Error(`shard log read back ${readBytes} bytes, wrote ${dataBytes}`);
-  return { name: 'segment log (fdatasync)', writeRecordsPerSec: totalRecords / writeSeconds, writeMBps: dataBytes / 1e6 / writeSeconds, readMBps: dataBytes / 1e6 / readSeconds, diskPerDataByte: (await directoryBytes(join(dir, 'log'))) / dataBytes };
+  return { name: 'segment log (O_DSYNC)', writeRecordsPerSec: totalRecords / writeSeconds, writeMBps: dataBytes / 1e6 / writeSeconds, readMBps: dataBytes / 1e6 / readSeconds, diskPerDataByte: (await directoryBytes(join(dir, 'log'))) / dataBytes };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'riffle-bench-storage-'));

@@ -1,3 +1,4 @@
+import { constants as fsConstants, readFileSync, readlinkSync } from 'node:fs';
 import { open, readdir, stat, truncate, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,56 +42,77 @@ describe('ShardLog', () => {
     await reopened.close();
   });
 
-  it('does not resolve an append before the sync that covers it', async () => {
+  /** The FileHandle prototype, whose writev the log's durable writes go through. */
+  async function fileHandlePrototype(): Promise<{ writev: (...args: unknown[]) => Promise<unknown> }> {
+    const handle = await open(join(dir.path, '00000000000000000000.log'), 'r');
+    await handle.close();
+    return Object.getPrototypeOf(handle) as { writev: (...args: unknown[]) => Promise<unknown> };
+  }
+
+  it('writes the active segment through a descriptor opened with O_DSYNC (each write durable on return)', async () => {
     const log = await ShardLog.open(dir.path, options());
     await log.append([record(0)]); // opens the active file
-    const handle = await open(join(dir.path, '00000000000000000000.log'), 'r');
-    const proto = Object.getPrototypeOf(handle) as { datasync: () => Promise<void> };
-    await handle.close();
-    const realDatasync = proto.datasync;
-    let releaseSync!: () => void;
-    let syncsStarted = 0;
-    proto.datasync = function (this: unknown) {
-      syncsStarted++;
-      return new Promise<void>((resolve) => (releaseSync = resolve)).then(() => realDatasync.call(this));
+    const segment = join(dir.path, '00000000000000000000.log');
+    // proc(5): /proc/self/fdinfo/<fd> gives the open flags in octal.
+    const fds = (await readdir('/proc/self/fd')).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === segment;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+    expect(fds.length).toBe(1);
+    const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fds[0]}`, 'utf8'))![1]!, 8);
+    expect(flags & fsConstants.O_DSYNC).toBe(fsConstants.O_DSYNC);
+    await log.close();
+  });
+
+  it('does not resolve an append before the durable write that covers it', async () => {
+    const log = await ShardLog.open(dir.path, options());
+    await log.append([record(0)]); // opens the active file
+    const proto = await fileHandlePrototype();
+    const realWritev = proto.writev;
+    let releaseWrite!: () => void;
+    let writesStarted = 0;
+    proto.writev = function (this: unknown, ...args: unknown[]) {
+      writesStarted++;
+      return new Promise<void>((resolve) => (releaseWrite = resolve)).then(() => realWritev.apply(this, args));
     };
     try {
       let acknowledged = false;
       const pending = log.append([record(1)]).then(() => (acknowledged = true));
-      while (syncsStarted === 0) await new Promise((r) => setImmediate(r));
-      // The bytes are written; the sync has not finished: no acknowledgement, nothing readable.
+      while (writesStarted === 0) await new Promise((r) => setImmediate(r));
+      // The write has not returned (so it is not known durable): no acknowledgement, nothing readable.
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
       expect(acknowledged).toBe(false);
       expect(log.committedOrdinal).toBe(1);
       expect((await log.read(1, 10, 1 << 20)).length).toBe(0);
-      releaseSync();
+      releaseWrite();
       await pending;
       expect(acknowledged).toBe(true);
       expect((await log.read(1, 10, 1 << 20)).length).toBe(1);
     } finally {
-      proto.datasync = realDatasync;
+      proto.writev = realWritev;
     }
     await log.close();
   });
 
-  it('groups concurrent appends into few syncs', async () => {
+  it('groups concurrent appends into few durable writes', async () => {
     const log = await ShardLog.open(dir.path, { ...options(), segmentMaxBytes: 64 << 20 });
     await log.append([record(0)]);
-    const handle = await open(join(dir.path, '00000000000000000000.log'), 'r');
-    const proto = Object.getPrototypeOf(handle) as { datasync: () => Promise<void> };
-    await handle.close();
-    const realDatasync = proto.datasync;
-    let syncs = 0;
-    proto.datasync = function (this: unknown) {
-      syncs++;
-      return realDatasync.call(this);
+    const proto = await fileHandlePrototype();
+    const realWritev = proto.writev;
+    let writes = 0;
+    proto.writev = function (this: unknown, ...args: unknown[]) {
+      writes++;
+      return realWritev.apply(this, args);
     };
     try {
       await Promise.all([...Array(100).keys()].map((i) => log.append([record(i)])));
     } finally {
-      proto.datasync = realDatasync;
+      proto.writev = realWritev;
     }
-    expect(syncs).toBeLessThanOrEqual(3);
+    expect(writes).toBeLessThanOrEqual(3);
     expect(log.committedOrdinal).toBe(101);
     await log.close();
   });
