@@ -26,8 +26,8 @@
  * NOISY line says when other processes took enough to distort the figures.
  *
  * Options (flag, or the BENCH_* environment variable):
- *   --file-mb N          size of the generated log in MB, 10^6 bytes (BENCH_FILE_MB, default 150: about 30 s
- *                        for today's agent; at the 50 MB/s target, use 1000 for a 20 s phase)
+ *   --file-mb N          size of the generated log in MB, 10^6 bytes (BENCH_FILE_MB, default 500: a phase of
+ *                        10–15 s for today's agent, long enough that its start-up is a small part)
  *   --line-bytes N       bytes per line, newline included (BENCH_LINE_BYTES, default 200)
  *   --idle-s N           idle window in seconds (BENCH_IDLE_S, default 10)
  *   --mqtt-messages N    messages published in the MQTT phase (BENCH_MQTT_MESSAGES, default 100000)
@@ -167,7 +167,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
   if (messageBytes < MIN_MESSAGE_BYTES) throw new Error(`--message-bytes must be at least ${MIN_MESSAGE_BYTES}`);
   const profile = setting('profile');
   return {
-    fileBytes: Math.round(positive('file-mb', 150) * 1e6),
+    fileBytes: Math.round(positive('file-mb', 500) * 1e6),
     lineBytes,
     idleMs: positive('idle-s', 10) * 1000,
     mqttMessages: whole('mqtt-messages', 100_000),
