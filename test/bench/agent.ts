@@ -59,6 +59,7 @@ import { crc32 } from 'node:zlib';
 import type { FlowStatus } from '../../agent/pipeline.js';
 import type { AgentStatus } from '../../agent/status.js';
 import { projectRoot, startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { unitEnvironment, unitNodeFlags } from '../helpers/systemd-unit.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { incomingRecords, streamMetric, waitForIncomingRecords } from './agent-delivery-watch.js';
 import { writeBenchLog, MIN_LINE_BYTES } from './agent-log-file.js';
@@ -112,15 +113,6 @@ const SUBSCRIBE_DEADLINE_MS = 15_000;
 /** The agent writes its status every 5 s (agent/main.ts): two of those and a margin. */
 const STATUS_TIMEOUT_MS = 12_000;
 
-function agentSystemdUnit(): string {
-  return readFileSync(join(projectRoot, 'hardware', 'systemd', 'riffle-agent.service'), 'utf8');
-}
-
-/** The environment the agent's systemd unit gives it (`Environment=NAME=VALUE NAME=VALUE` lines, unquoted). */
-function systemdUnitEnvironment(): string {
-  return [...agentSystemdUnit().matchAll(/^Environment=(.*)$/gm)].map((line) => line[1]!.trim()).join(' ');
-}
-
 function parseEnvironment(pairs: string): Record<string, string> {
   const entries = pairs.split(' ').filter((pair) => pair !== '').map((pair) => {
     const equals = pair.indexOf('=');
@@ -128,14 +120,6 @@ function parseEnvironment(pairs: string): Record<string, string> {
     return [pair.slice(0, equals), pair.slice(equals + 1)] as const;
   });
   return Object.fromEntries(entries);
-}
-
-/** The node flags the agent's systemd unit starts it with (ExecStart=/usr/bin/node FLAGS …/agent/main.js). */
-function systemdUnitNodeFlags(): string {
-  const unit = agentSystemdUnit();
-  const execStart = /^ExecStart=\S*node((?: --\S+)*) \S+\/agent\/main\.js/m.exec(unit);
-  if (!execStart) throw new Error('hardware/systemd/riffle-agent.service: no ExecStart running node on agent/main.js');
-  return execStart[1]!.trim();
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -177,8 +161,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
     verify,
     phaseLimitMs: positive('phase-limit-s', 45) * 1000,
     ...(profile !== undefined ? { profileDir: resolve(profile) } : {}),
-    nodeFlags: (setting('node-flags') ?? systemdUnitNodeFlags()).split(' ').filter((flag) => flag !== ''),
-    agentEnv: parseEnvironment(setting('agent-env') ?? systemdUnitEnvironment()),
+    nodeFlags: setting('node-flags')?.split(' ').filter((flag) => flag !== '') ?? unitNodeFlags('riffle-agent'),
+    agentEnv: parseEnvironment(setting('agent-env') ?? unitEnvironment('riffle-agent')),
   };
 }
 

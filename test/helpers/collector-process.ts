@@ -1,27 +1,20 @@
 /**
- * Starts the real collector (the built `dist/collector/main.js`, as devices run it) on a random
- * port with a temp data dir, and waits for its `listening` log line.
+ * Starts the real collector (the built `dist/collector/main.js` under its systemd unit's node
+ * flags, as appliances run it) on a random port with a temp data dir, and waits for its
+ * `listening` log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { signalControls } from './child-signals.js';
+import { projectRoot } from './project-root.js';
+import { unitNodeFlags } from './systemd-unit.js';
 
-/** The checkout's root, from test/helpers/ (vitest) or dist/test/helpers/ (compiled benchmarks). */
-export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+export { projectRoot };
 export const collectorEntry = join(projectRoot, 'dist', 'collector', 'main.js');
-
-function findProjectRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${from}`);
-    dir = parent;
-  }
-  return dir;
-}
+/** The collector runs with the node flags of its systemd unit, as appliances run it. */
+const collectorNodeFlags = unitNodeFlags('riffle-collector');
 
 export interface CollectorProcess {
   child: ChildProcess;
@@ -43,7 +36,7 @@ export interface CollectorProcess {
 export async function startCollector(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CollectorProcess> {
   if (!existsSync(collectorEntry)) throw new Error(`${collectorEntry} is missing: run \`npm run build\` first (npm test does)`);
   // Random MQTT ports too (flags given later in extraArgs win), so parallel tests never collide on 1883/8883.
-  const child = spawn(process.execPath, [collectorEntry, '--port', '0', '--mqtt-port', '0', '--mqtt-tls-port', '0', '--data-dir', dataDir, '--status-delay-ms', '0', ...extraArgs], {
+  const child = spawn(process.execPath, [...collectorNodeFlags, collectorEntry, '--port', '0', '--mqtt-port', '0', '--mqtt-tls-port', '0', '--data-dir', dataDir, '--status-delay-ms', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
