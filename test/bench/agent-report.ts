@@ -100,6 +100,7 @@ export function reportAgentBench(result: AgentBenchResult): string[] {
       ['  zstd -3 -T1 ceiling (same file)', `${fixed(zstdMBps, 1)} MB/s`, '', ''],
       ['  agent / zstd ceiling', `${fixed(ratio, 2)}×`, `≥ ${agentTargets.minShareOfZstdCeiling}×`, verdict(ratio >= agentTargets.minShareOfZstdCeiling)],
       ['  agent CPU per GB', `${fixed(file.agentCpuMs / 1000 / (deliveredBytes / 1e9), 1)} CPU-s`, '', ''],
+      ['  collector CPU per GB', `${fixed((file.collectorCpuMs ?? Number.NaN) / 1000 / (deliveredBytes / 1e9), 1)} CPU-s`, '', ''],
       ['  agent CPU, collector CPU, other', cpuShares(file.cpu, file.agentCpuMs, file.collectorCpuMs), '(100% = 1 core)', ''],
       ...deliveryRows(file.delivery, file.deliveredLines),
       ['agent peak RSS (file flow)', `${fixed(peakMiB, 1)} MiB`, `≤ ${agentTargets.maxPeakRssMiB} MiB`, verdict(peakMiB <= agentTargets.maxPeakRssMiB)],
