@@ -16,7 +16,7 @@
 import { systemClock, systemSchedule, type Clock, type Schedule } from '../../shared/clock.js';
 import { addAck, type Ack, type AgentRecord } from '../record.js';
 import { RecordPacker, type PackedRecords } from './packed-records.js';
-import { utf8Length } from '../sinks/utf8-length.js';
+import { utf8Length } from '../../shared/buffer-writer.js';
 import { firehoseSink } from '../sinks/firehose.js';
 import { kinesisSink } from '../sinks/kinesis.js';
 

@@ -12,7 +12,7 @@ import { sendBatch, type BatchOperation } from './batch-call.js';
 import { encodeRecordsBody, type RecordsBodyShape } from './records-body.js';
 import { encodeRecordsCbor } from './records-cbor.js';
 import { sinkErrorCodes, type SinkLimits, type SinkSpec } from './sink.js';
-import { utf8Length } from './utf8-length.js';
+import { utf8Length } from '../../shared/buffer-writer.js';
 
 // PutRecords: 500 records and 5 MiB per call; a record at most 1 MiB, data and partition key
 // together — Kinesis Data Streams quotas.

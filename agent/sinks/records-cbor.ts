@@ -24,7 +24,7 @@
  */
 import type { PackedRecords } from '../buffer/packed-records.js';
 import type { RecordsBodyShape } from './records-body.js';
-import { utf8Length } from './utf8-length.js';
+import { utf8Length } from '../../shared/buffer-writer.js';
 
 // RFC 8949 §3.1 major types (the initial byte's top three bits) that the writer writes or the
 // reader treats apart; integers (0, 1), tags (6) and simple values and floats (7) are only skipped.
