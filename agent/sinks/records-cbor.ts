@@ -25,110 +25,65 @@
 import type { PackedRecords } from '../buffer/packed-records.js';
 import type { RecordsBodyShape } from './records-body.js';
 import { utf8Length } from '../../shared/buffer-writer.js';
+import { CBOR_ARRAY, CBOR_BYTES, CBOR_MAP, CBOR_TAG, CBOR_TEXT, CborBufferWriter, encodeText, headBytes, textBytes } from '../../shared/cbor-buffer.js';
 
-// RFC 8949 §3.1 major types (the initial byte's top three bits) that the writer writes or the
-// reader treats apart; integers (0, 1), tags (6) and simple values and floats (7) are only skipped.
-const MAJOR_BYTES = 2;
-const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
-const MAJOR_MAP = 5;
-const MAJOR_TAG = 6;
 /** Additional information 31: an indefinite length (strings, arrays, maps) or "break" (major 7). */
 const INDEFINITE = 31;
 const BREAK = 0xff;
 
-/** The head (initial byte and argument) of a text key, then its UTF-8 bytes. */
-function textKey(name: string): Buffer {
-  const bytes = Buffer.from(name, 'utf8');
-  const head = Buffer.alloc(headLength(bytes.length));
-  writeHead(head, 0, MAJOR_TEXT, bytes.length);
-  return Buffer.concat([head, bytes]);
-}
+const RECORDS_KEY = encodeText('Records');
+const DATA_KEY = encodeText('Data');
+const PARTITION_KEY_KEY = encodeText('PartitionKey');
+const EXPLICIT_HASH_KEY_KEY = encodeText('ExplicitHashKey');
 
-const RECORDS_KEY = textKey('Records');
-const DATA_KEY = textKey('Data');
-const PARTITION_KEY_KEY = textKey('PartitionKey');
-const EXPLICIT_HASH_KEY_KEY = textKey('ExplicitHashKey');
-
-/** Bytes of the head that announces `argument` (a length or a count). */
-function headLength(argument: number): number {
-  if (argument < 24) return 1;
-  if (argument < 0x100) return 2;
-  if (argument < 0x10000) return 3;
-  return 5; // PutRecords is at most 5 MiB: no length needs 8 bytes
-}
-
-function writeHead(target: Buffer, at: number, major: number, argument: number): number {
-  const type = major << 5;
-  if (argument < 24) {
-    target[at] = type | argument;
-    return at + 1;
-  }
-  if (argument < 0x100) {
-    target[at] = type | 24;
-    target[at + 1] = argument;
-    return at + 2;
-  }
-  if (argument < 0x10000) {
-    target[at] = type | 25;
-    target.writeUInt16BE(argument, at + 1);
-    return at + 3;
-  }
-  target[at] = type | 26;
-  target.writeUInt32BE(argument, at + 1);
-  return at + 5;
-}
-
-function writeText(target: Buffer, at: number, text: string, bytes: number): number {
-  at = writeHead(target, at, MAJOR_TEXT, bytes);
-  return at + target.write(text, at, bytes, bytes === text.length ? 'latin1' : 'utf8');
+/** A text item whose UTF-8 length `bytes` the caller has measured (it sized the body with it). */
+function writeText(writer: CborBufferWriter, text: string, bytes: number): void {
+  writer.head(CBOR_TEXT, bytes);
+  writer.utf8(text, bytes);
 }
 
 /** The PutRecords request for `records` (see the header for the layout). */
 export function encodeRecordsCbor(shape: RecordsBodyShape, streamName: string, records: PackedRecords): Buffer {
-  const streamKey = textKey(shape.streamMember);
+  const streamKey = encodeText(shape.streamMember);
   const streamNameBytes = utf8Length(streamName);
   const keyBytes = new Array<number>(records.length);
-  let size = 1 + streamKey.length + headLength(streamNameBytes) + streamNameBytes + RECORDS_KEY.length + headLength(records.length);
+  let size = 1 + streamKey.length + headBytes(streamNameBytes) + streamNameBytes + RECORDS_KEY.length + headBytes(records.length);
   for (let i = 0; i < records.length; i++) {
     const dataBytes = records.dataLength(i);
-    size += 1 + DATA_KEY.length + headLength(dataBytes) + dataBytes; // the entry's map head, then Data
+    size += 1 + DATA_KEY.length + headBytes(dataBytes) + dataBytes; // the entry's map head, then Data
     if (!shape.partitionKeys) continue;
     const partitionKeyBytes = utf8Length(records.partitionKey(i) ?? '');
     keyBytes[i] = partitionKeyBytes;
-    size += PARTITION_KEY_KEY.length + headLength(partitionKeyBytes) + partitionKeyBytes;
+    size += PARTITION_KEY_KEY.length + headBytes(partitionKeyBytes) + partitionKeyBytes;
     const explicitHashKey = records.explicitHashKey(i);
-    if (explicitHashKey !== undefined) {
-      const hashKeyBytes = utf8Length(explicitHashKey);
-      size += EXPLICIT_HASH_KEY_KEY.length + headLength(hashKeyBytes) + hashKeyBytes;
-    }
+    if (explicitHashKey !== undefined) size += EXPLICIT_HASH_KEY_KEY.length + textBytes(explicitHashKey);
   }
 
-  const body = Buffer.allocUnsafe(size);
-  let at = writeHead(body, 0, MAJOR_MAP, 2);
-  at += streamKey.copy(body, at);
-  at = writeText(body, at, streamName, streamNameBytes);
-  at += RECORDS_KEY.copy(body, at);
-  at = writeHead(body, at, MAJOR_ARRAY, records.length);
+  // CborBufferWriter.finish throws if the body does not fill `size`: a sizing bug, never input.
+  const writer = new CborBufferWriter(size);
+  writer.head(CBOR_MAP, 2);
+  writer.copy(streamKey);
+  writeText(writer, streamName, streamNameBytes);
+  writer.copy(RECORDS_KEY);
+  writer.head(CBOR_ARRAY, records.length);
   const { bytes } = records;
   for (let i = 0; i < records.length; i++) {
     const hashKey = shape.partitionKeys ? records.explicitHashKey(i) : undefined;
-    at = writeHead(body, at, MAJOR_MAP, !shape.partitionKeys ? 1 : hashKey === undefined ? 2 : 3);
-    at += DATA_KEY.copy(body, at);
+    writer.head(CBOR_MAP, !shape.partitionKeys ? 1 : hashKey === undefined ? 2 : 3);
+    writer.copy(DATA_KEY);
     const start = records.start(i);
     const end = records.end(i);
-    at = writeHead(body, at, MAJOR_BYTES, end - start);
-    at += bytes.copy(body, at, start, end);
+    writer.head(CBOR_BYTES, end - start);
+    bytes.copy(writer.bytes, writer.reserve(end - start), start, end); // one native copy for the data
     if (!shape.partitionKeys) continue;
-    at += PARTITION_KEY_KEY.copy(body, at);
-    at = writeText(body, at, records.partitionKey(i) ?? '', keyBytes[i]!);
+    writer.copy(PARTITION_KEY_KEY);
+    writeText(writer, records.partitionKey(i) ?? '', keyBytes[i]!);
     if (hashKey !== undefined) {
-      at += EXPLICIT_HASH_KEY_KEY.copy(body, at);
-      at = writeText(body, at, hashKey, utf8Length(hashKey));
+      writer.copy(EXPLICIT_HASH_KEY_KEY);
+      writer.text(hashKey);
     }
   }
-  if (at !== size) throw new Error(`CBOR records body: wrote ${at} of ${size} bytes`); // a sizing bug, never input
-  return body;
+  return writer.finish();
 }
 
 /** A CBOR answer that is malformed or not the expected structure. */
@@ -185,14 +140,14 @@ class CborReader {
    */
   forEachMapEntry(keys: readonly Buffer[], visit: (known: number) => void): void {
     this.readHead();
-    if (this.major !== MAJOR_MAP) throw new CborAnswerError(`expected a map, found major type ${this.major}`);
+    if (this.major !== CBOR_MAP) throw new CborAnswerError(`expected a map, found major type ${this.major}`);
     const { argument, indefinite } = this;
     for (let i = 0; indefinite ? !this.atBreak() : i < argument; i++) visit(this.readKey(keys));
   }
 
   readList<T>(readItem: () => T): T[] {
     this.readHead();
-    if (this.major !== MAJOR_ARRAY) throw new CborAnswerError(`expected an array, found major type ${this.major}`);
+    if (this.major !== CBOR_ARRAY) throw new CborAnswerError(`expected an array, found major type ${this.major}`);
     const { argument, indefinite } = this;
     const items: T[] = [];
     for (let i = 0; indefinite ? !this.atBreak() : i < argument; i++) items.push(readItem());
@@ -201,7 +156,7 @@ class CborReader {
 
   readText(): string {
     this.readHead();
-    if (this.major !== MAJOR_TEXT) throw new CborAnswerError(`expected text, found major type ${this.major}`);
+    if (this.major !== CBOR_TEXT) throw new CborAnswerError(`expected text, found major type ${this.major}`);
     return this.readStringBody().toString('utf8');
   }
 
@@ -210,19 +165,19 @@ class CborReader {
     this.readHead();
     const { major, argument, indefinite } = this;
     switch (major) {
-      case MAJOR_BYTES:
-      case MAJOR_TEXT:
+      case CBOR_BYTES:
+      case CBOR_TEXT:
         if (indefinite) while (!this.atBreak()) this.skip();
         else this.advance(argument);
         return;
-      case MAJOR_ARRAY:
-      case MAJOR_MAP: {
-        const items = major === MAJOR_MAP ? argument * 2 : argument;
+      case CBOR_ARRAY:
+      case CBOR_MAP: {
+        const items = major === CBOR_MAP ? argument * 2 : argument;
         if (indefinite) while (!this.atBreak()) this.skip();
         else for (let i = 0; i < items; i++) this.skip();
         return;
       }
-      case MAJOR_TAG:
+      case CBOR_TAG:
         this.skip();
         return;
       default: // integers, simple values and floats: the head was all of it
@@ -232,7 +187,7 @@ class CborReader {
 
   /** The index in `keys` of the key here, or -1 (another key, or one that is not text). */
   private readKey(keys: readonly Buffer[]): number {
-    if (this.peekMajor() !== MAJOR_TEXT) {
+    if (this.peekMajor() !== CBOR_TEXT) {
       this.skip();
       return -1;
     }
@@ -253,7 +208,7 @@ class CborReader {
     const chunks: Buffer[] = [];
     while (!this.atBreak()) {
       this.readHead();
-      if (this.major !== MAJOR_TEXT || this.indefinite) throw new CborAnswerError('an indefinite text string holds a chunk that is not definite text');
+      if (this.major !== CBOR_TEXT || this.indefinite) throw new CborAnswerError('an indefinite text string holds a chunk that is not definite text');
       chunks.push(this.take(this.argument));
     }
     return Buffer.concat(chunks);
@@ -297,7 +252,7 @@ class CborReader {
     }
     if (info === INDEFINITE) {
       // A break is consumed by atBreak where one may end an item; anywhere else it is misplaced.
-      if (major !== MAJOR_BYTES && major !== MAJOR_TEXT && major !== MAJOR_ARRAY && major !== MAJOR_MAP) throw new CborAnswerError(`major type ${major} cannot be indefinite`);
+      if (major !== CBOR_BYTES && major !== CBOR_TEXT && major !== CBOR_ARRAY && major !== CBOR_MAP) throw new CborAnswerError(`major type ${major} cannot be indefinite`);
       this.indefinite = true;
       this.argument = 0;
       return;
