@@ -7,13 +7,15 @@
  */
 import { BufferWriter, utf8Length } from './buffer-writer.js';
 
-// RFC 8949 §3.1 major types (the initial byte's top three bits).
+// RFC 8949 §3.1 major types (the initial byte's top three bits), for this writer and the hand readers.
 export const CBOR_UNSIGNED = 0;
+export const CBOR_NEGATIVE = 1;
 export const CBOR_BYTES = 2;
 export const CBOR_TEXT = 3;
 export const CBOR_ARRAY = 4;
 export const CBOR_MAP = 5;
 export const CBOR_TAG = 6;
+export const CBOR_SIMPLE_OR_FLOAT = 7;
 
 /** Bytes of an item head whose argument (length, count, value) is `argument` < 2^32. */
 export function headBytes(argument: number): number {

@@ -23,6 +23,7 @@
  * stay bytes: MD5, the throughput charge and the frame all take the UTF-8 bytes, so no string is
  * made for them.
  */
+import { CBOR_ARRAY, CBOR_BYTES, CBOR_MAP, CBOR_NEGATIVE, CBOR_SIMPLE_OR_FLOAT, CBOR_TEXT, CBOR_UNSIGNED } from '../../../shared/cbor-buffer.js';
 import type { PutRecordsEntry, PutRecordsInput } from './put-records.js';
 import {
   explicitHashKeySatisfies,
@@ -39,14 +40,6 @@ import {
   type StreamMember,
 } from './put-records-shape.js';
 
-// CBOR major types (RFC 8949 §3.1).
-const UNSIGNED = 0;
-const NEGATIVE = 1;
-const BYTES = 2;
-const TEXT = 3;
-const ARRAY = 4;
-const MAP = 5;
-const SIMPLE_OR_FLOAT = 7;
 const PROTO = Buffer.from('__proto__', 'latin1');
 /** Nesting the reader follows inside a member it skips; deeper bodies go the generic way. */
 const MAX_SKIP_DEPTH = 32;
@@ -73,10 +66,10 @@ class PutRecordsReader {
   constructor(private readonly bytes: Buffer) {}
 
   request(): PutRecordsInput {
-    const members = this.head(MAP);
+    const members = this.head(CBOR_MAP);
     const request: Partial<Record<StreamMember, string>> & { Records?: PutRecordsEntry[] } = {};
     for (let member = 0; member < members; member++) {
-      const keyLength = this.head(TEXT);
+      const keyLength = this.head(CBOR_TEXT);
       const keyStart = this.take(keyLength);
       if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Records)) {
         if (request.Records !== undefined) throw fallBack;
@@ -98,7 +91,7 @@ class PutRecordsReader {
   }
 
   private records(): PutRecordsEntry[] {
-    const count = this.head(ARRAY);
+    const count = this.head(CBOR_ARRAY);
     if (count < MIN_RECORDS || count > MAX_RECORDS) throw fallBack;
     const records: PutRecordsEntry[] = new Array(count);
     for (let index = 0; index < count; index++) records[index] = this.entry();
@@ -107,22 +100,22 @@ class PutRecordsReader {
 
   private entry(): PutRecordsEntry {
     const bytes = this.bytes;
-    const members = this.head(MAP);
+    const members = this.head(CBOR_MAP);
     let data: Buffer | undefined;
     let partitionKey: Buffer | undefined;
     let explicitHashKey: string | undefined;
     for (let member = 0; member < members; member++) {
-      const keyLength = this.head(TEXT);
+      const keyLength = this.head(CBOR_TEXT);
       const keyStart = this.take(keyLength);
       if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.Data)) {
         if (data !== undefined) throw fallBack;
-        const length = this.head(BYTES);
+        const length = this.head(CBOR_BYTES);
         if (length < MIN_DATA_BYTES || length > MAX_DATA_BYTES) throw fallBack;
         const start = this.take(length);
         data = bytes.subarray(start, start + length);
       } else if (bytesAre(this.bytes, keyStart, keyLength, MEMBER_NAMES.PartitionKey)) {
         if (partitionKey !== undefined) throw fallBack;
-        const length = this.head(TEXT);
+        const length = this.head(CBOR_TEXT);
         if (length < MIN_KEY_CHARS || length > MAX_KEY_CHARS) throw fallBack;
         const start = this.take(length);
         this.requireAscii(start, length);
@@ -151,24 +144,24 @@ class PutRecordsReader {
     if (depth > MAX_SKIP_DEPTH) throw fallBack;
     const argument = this.head(-1);
     switch (this.major) {
-      case UNSIGNED:
-      case NEGATIVE:
+      case CBOR_UNSIGNED:
+      case CBOR_NEGATIVE:
         return;
-      case BYTES:
-      case TEXT:
+      case CBOR_BYTES:
+      case CBOR_TEXT:
         this.take(argument);
         return;
-      case ARRAY:
+      case CBOR_ARRAY:
         for (let item = 0; item < argument; item++) this.skip(depth + 1);
         return;
-      case MAP:
+      case CBOR_MAP:
         // cborg refuses keys that are not text (objects, not Maps).
         for (let entry = 0; entry < argument; entry++) {
-          this.take(this.head(TEXT));
+          this.take(this.head(CBOR_TEXT));
           this.skip(depth + 1);
         }
         return;
-      case SIMPLE_OR_FLOAT:
+      case CBOR_SIMPLE_OR_FLOAT:
         // false, true, null, undefined, and half / single / double floats.
         if ((this.info >= 20 && this.info <= 23) || (this.info >= 25 && this.info <= 27)) return;
         throw fallBack;
@@ -223,7 +216,7 @@ class PutRecordsReader {
   }
 
   private asciiText(): string {
-    const length = this.head(TEXT);
+    const length = this.head(CBOR_TEXT);
     const start = this.take(length);
     this.requireAscii(start, length);
     return this.bytes.toString('latin1', start, start + length);
