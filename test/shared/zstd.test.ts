@@ -116,6 +116,25 @@ describe('zstd', () => {
     expect((await zstdDecompress(compressed, input.length)).equals(input)).toBe(true);
   });
 
+  it('keeps no bytes of one call in the next: bodies of falling, rising and mixed sizes, interleaved', async () => {
+    // The codec's vectors are kept between calls up to 256 KiB; a shorter body after a longer
+    // one, or a decompression after a compression, must see only its own bytes.
+    const bodies = [200_000, 150_000, 40_000, 1, 90_000, 260_000, 200_000, 7].map((bytes, index) => {
+      const body = logLines(bytes + index);
+      body[body.length - 1] = index; // no two bodies alike, even where one is a prefix of another
+      return body;
+    });
+    const compressed: Buffer[] = [];
+    for (const body of bodies) compressed.push(await zstdCompress(body, 1));
+    for (const [index, body] of bodies.entries()) {
+      expect((await zstdDecompress(compressed[index]!, body.length)).equals(body)).toBe(true);
+      expect((await zstdDecompress(await zstdCompress(body, 3), body.length)).equals(body)).toBe(true);
+    }
+    for (const [index, body] of [...bodies.entries()].reverse()) {
+      expect((await zstdDecompress(compressed[index]!, body.length)).equals(body)).toBe(true);
+    }
+  });
+
   it('reports corrupt and truncated input', async () => {
     const compressed = await zstdCompress(logLines(100_000));
     expect(await zstdErrorCode(zstdDecompress(randomBytes(1000), MiB))).toBe('ZSTD_CORRUPT');
