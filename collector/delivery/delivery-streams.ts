@@ -234,7 +234,7 @@ export class DeliveryStreams {
     const bytes = records.reduce((sum, data) => sum + data.length, 0);
     this.reserveBacklog(runtime, bytes);
     try {
-      const ordinal = await runtime.log.append(records.map((data) => ({ partitionKey: '', data, encrypted: runtime.meta.encryption.status === 'ENABLED' })));
+      const ordinal = await runtime.log.append(records.map((data) => ({ partitionKey: '', data })), runtime.meta.encryption.status === 'ENABLED');
       runtime.engine.notify();
       this.metrics.add(name, 'IncomingRecords', records.length);
       this.metrics.add(name, 'IncomingBytes', bytes);

@@ -59,7 +59,6 @@ export interface AppendEntry {
   /** A string, or its UTF-8 bytes. Keys and data are copied into the frames before `append` returns: no caller's buffer is held. */
   partitionKey: string | Buffer;
   data: Buffer;
-  encrypted: boolean;
 }
 
 export interface ShardLogOptions {
@@ -156,14 +155,16 @@ export class ShardLog {
 
   /**
    * Appends records durably. Ordinals are assigned synchronously in call order; resolves with
-   * the first ordinal once every record of this call is synced.
+   * the first ordinal once every record of this call is synced. `encrypted` is the stream's
+   * setting, the same for all of a call's records: so a caller passes its own entry objects
+   * (PutRecords' 500) rather than a new object per record to carry it.
    */
-  append(entries: readonly AppendEntry[]): Promise<number> {
+  append(entries: readonly AppendEntry[], encrypted: boolean): Promise<number> {
     if (this.sealedForAppends) return Promise.reject(new ShardLogClosedError());
     if (this.failure) return Promise.reject(this.failure);
     const arrivalMs = Math.max(this.options.now(), this.lastArrivalMs);
     this.lastArrivalMs = arrivalMs;
-    const { frames, starts } = encodeFrames(entries, arrivalMs);
+    const { frames, starts } = encodeFrames(entries, encrypted, arrivalMs);
     const firstOrdinal = this.assignedOrdinal;
     this.assignedOrdinal += entries.length;
     return new Promise<number>((resolve, reject) => {
@@ -519,20 +520,29 @@ function indexPath(dir: string, base: number): string {
 }
 
 /** Encodes a call's records as consecutive frames in one buffer (one allocation per call). */
-function encodeFrames(entries: readonly AppendEntry[], arrivalMs: number): { frames: Buffer; starts: number[] } {
-  const keyBytes = entries.map((entry) => Buffer.byteLength(entry.partitionKey, 'utf8'));
+function encodeFrames(entries: readonly AppendEntry[], encrypted: boolean, arrivalMs: number): { frames: Buffer; starts: number[] } {
+  const flags = encrypted ? 1 : 0;
+  const count = entries.length;
+  const keyBytes = new Array<number>(count);
   let total = 0;
-  entries.forEach((entry, i) => (total += FRAME_HEADER_BYTES + BODY_FIXED_BYTES + keyBytes[i]! + entry.data.length));
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i]!;
+    const key = entry.partitionKey;
+    const length = typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.length;
+    keyBytes[i] = length;
+    total += FRAME_HEADER_BYTES + BODY_FIXED_BYTES + length + entry.data.length;
+  }
   const frames = Buffer.allocUnsafe(total);
-  const starts: number[] = [];
+  const starts = new Array<number>(count);
   let at = 0;
-  entries.forEach((entry, i) => {
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i]!;
     const keyLength = keyBytes[i]!;
     const bodyLength = BODY_FIXED_BYTES + keyLength + entry.data.length;
-    starts.push(at);
+    starts[i] = at;
     frames.writeUInt32LE(bodyLength, at);
     frames.writeDoubleLE(arrivalMs, at + 8);
-    frames.writeUInt8(entry.encrypted ? 1 : 0, at + 16);
+    frames[at + 16] = flags;
     frames.writeUInt16LE(keyLength, at + 17);
     // set, not Buffer#copy: the same memcpy without copy's argument handling (half the time for a 200-byte record).
     if (typeof entry.partitionKey === 'string') frames.write(entry.partitionKey, at + 19, keyLength, 'utf8');
@@ -541,7 +551,7 @@ function encodeFrames(entries: readonly AppendEntry[], arrivalMs: number): { fra
     const bodyStart = at + FRAME_HEADER_BYTES;
     frames.writeUInt32LE(crc32(frames.subarray(bodyStart, bodyStart + bodyLength)), at + 4);
     at = bodyStart + bodyLength;
-  });
+  }
   return { frames, starts };
 }
 

@@ -790,7 +790,7 @@ export class StreamStore {
         [...groups].map(async ([shardNumber, indexes]) => {
           try {
             const log = await this.shardLog(state, shardNumber);
-            const first = await log.append(indexes.map((i) => ({ partitionKey: entries[i]!.partitionKey, data: entries[i]!.data, encrypted })));
+            const first = await log.append(indexes.map((i) => entries[i]!), encrypted);
             indexes.forEach((entryIndex, k) => {
               results[entryIndex] = new StoredPut(shardNumber, first + k, encrypted);
             });

@@ -74,8 +74,8 @@ async function benchShardLog(dir: string): Promise<Result> {
     logs.map(async (log) => {
       for (let b = 0; b < BATCHES_PER_WRITER; b++) {
         const entries = [];
-        for (let i = 0; i < BATCH; i++) entries.push({ partitionKey: 'k', data: payload(b * BATCH + i), encrypted: false });
-        await log.append(entries);
+        for (let i = 0; i < BATCH; i++) entries.push({ partitionKey: 'k', data: payload(b * BATCH + i) });
+        await log.append(entries, false);
       }
     }),
   );

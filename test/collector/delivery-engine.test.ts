@@ -46,7 +46,7 @@ function openEngine(target: ExtendedS3Destination, extra: Partial<Parameters<typ
 
 const processing = { deliveryStreamArn: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/engine', region: 'us-east-1', functionsDir: '/nonexistent' };
 
-const append = (sizes: number[]) => log.append(sizes.map((size, i) => ({ partitionKey: '', data: Buffer.alloc(size, 97 + i), encrypted: false })));
+const append = (sizes: number[]) => log.append(sizes.map((size, i) => ({ partitionKey: '', data: Buffer.alloc(size, 97 + i) })), false);
 
 describe('buffering', () => {
   it('flushes at SizeInMBs, taking the oldest records up to the size', async () => {

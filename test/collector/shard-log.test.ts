@@ -6,7 +6,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { ShardLog, ShardLogClosedError } from '../../collector/store/shard-log.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-const record = (i: number) => ({ partitionKey: `key-${i}`, data: Buffer.from(`payload-${i}-${'x'.repeat(i % 50)}`), encrypted: false });
+const record = (i: number) => ({ partitionKey: `key-${i}`, data: Buffer.from(`payload-${i}-${'x'.repeat(i % 50)}`) });
 
 describe('ShardLog', () => {
   let dir: { path: string; remove: () => Promise<void> };
@@ -21,11 +21,11 @@ describe('ShardLog', () => {
 
   it('assigns consecutive ordinals and reads back what it appended, across segments and a reopen', async () => {
     const log = await ShardLog.open(dir.path, options());
-    const firsts = await Promise.all([log.append([record(0), record(1)]), log.append([record(2)])]);
+    const firsts = await Promise.all([log.append([record(0), record(1)], false), log.append([record(2)], false)]);
     expect(firsts).toEqual([0, 2]);
     for (let i = 3; i < 300; i++) {
       clock.advance(1);
-      await log.append([record(i)]);
+      await log.append([record(i)], false);
     }
     const segments = (await readdir(dir.path)).filter((n) => n.endsWith('.log'));
     expect(segments.length).toBeGreaterThan(3); // 4 KiB segments force rolls
@@ -38,7 +38,7 @@ describe('ShardLog', () => {
     expect(reopened.committedOrdinal).toBe(300);
     const middle = await reopened.read(150, 5, 1 << 20);
     expect(middle.map((r) => r.partitionKey)).toEqual(['key-150', 'key-151', 'key-152', 'key-153', 'key-154']);
-    expect(await reopened.append([record(300)])).toBe(300);
+    expect(await reopened.append([record(300)], false)).toBe(300);
     await reopened.close();
   });
 
@@ -51,7 +51,7 @@ describe('ShardLog', () => {
 
   it('writes the active segment through a descriptor opened with O_DSYNC (each write durable on return)', async () => {
     const log = await ShardLog.open(dir.path, options());
-    await log.append([record(0)]); // opens the active file
+    await log.append([record(0)], false); // opens the active file
     const segment = join(dir.path, '00000000000000000000.log');
     // proc(5): /proc/self/fdinfo/<fd> gives the open flags in octal.
     const fds = (await readdir('/proc/self/fd')).filter((fd) => {
@@ -69,7 +69,7 @@ describe('ShardLog', () => {
 
   it('does not resolve an append before the durable write that covers it', async () => {
     const log = await ShardLog.open(dir.path, options());
-    await log.append([record(0)]); // opens the active file
+    await log.append([record(0)], false); // opens the active file
     const proto = await fileHandlePrototype();
     const realWritev = proto.writev;
     let releaseWrite!: () => void;
@@ -80,7 +80,7 @@ describe('ShardLog', () => {
     };
     try {
       let acknowledged = false;
-      const pending = log.append([record(1)]).then(() => (acknowledged = true));
+      const pending = log.append([record(1)], false).then(() => (acknowledged = true));
       while (writesStarted === 0) await new Promise((r) => setImmediate(r));
       // The write has not returned (so it is not known durable): no acknowledgement, nothing readable.
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -99,7 +99,7 @@ describe('ShardLog', () => {
 
   it('groups concurrent appends into few durable writes', async () => {
     const log = await ShardLog.open(dir.path, { ...options(), segmentMaxBytes: 64 << 20 });
-    await log.append([record(0)]);
+    await log.append([record(0)], false);
     const proto = await fileHandlePrototype();
     const realWritev = proto.writev;
     let writes = 0;
@@ -108,7 +108,7 @@ describe('ShardLog', () => {
       return realWritev.apply(this, args);
     };
     try {
-      await Promise.all([...Array(100).keys()].map((i) => log.append([record(i)])));
+      await Promise.all([...Array(100).keys()].map((i) => log.append([record(i)], false)));
     } finally {
       proto.writev = realWritev;
     }
@@ -119,7 +119,7 @@ describe('ShardLog', () => {
 
   it('cuts a torn tail at every possible tear point and keeps every whole frame', async () => {
     const log = await ShardLog.open(dir.path, { ...options(), segmentMaxBytes: 1 << 20 });
-    for (let i = 0; i < 5; i++) await log.append([record(i)]);
+    for (let i = 0; i < 5; i++) await log.append([record(i)], false);
     await log.close();
     const path = join(dir.path, '00000000000000000000.log');
     const whole = (await stat(path)).size;
@@ -155,7 +155,7 @@ describe('ShardLog', () => {
     const log = await ShardLog.open(dir.path, { ...options(), segmentMaxBytes: 1 << 20, segmentMaxAgeMs: 60_000 });
     const start = clock.now();
     for (let i = 0; i < 10; i++) {
-      await log.append([record(i)]);
+      await log.append([record(i)], false);
       clock.advance(30_000); // a segment rolls every two records
     }
     expect(await log.ordinalAtTime(start)).toBe(0);
@@ -172,15 +172,15 @@ describe('ShardLog', () => {
     expect(await log.read(0, 100, 1 << 20)).toEqual([]);
     await log.close();
     const reopened = await ShardLog.open(dir.path, options());
-    expect(await reopened.append([record(10)])).toBe(10);
+    expect(await reopened.append([record(10)], false)).toBe(10);
     await reopened.close();
   });
 
   it('refuses appends once sealed, after finishing the ones in flight', async () => {
     const log = await ShardLog.open(dir.path, options());
-    const inFlight = log.append([record(0)]);
+    const inFlight = log.append([record(0)], false);
     log.sealForAppends();
-    await expect(log.append([record(1)])).rejects.toBeInstanceOf(ShardLogClosedError);
+    await expect(log.append([record(1)], false)).rejects.toBeInstanceOf(ShardLogClosedError);
     expect(await inFlight).toBe(0);
     await log.close();
   });

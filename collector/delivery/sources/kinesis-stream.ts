@@ -119,7 +119,7 @@ export class KinesisStreamSource {
     }
     let changed = false;
     if (result.records.length > 0) {
-      await this.options.log.append(result.records.map((record) => ({ partitionKey: '', data: record.data, encrypted: false })));
+      await this.options.log.append(result.records.map((record) => ({ partitionKey: '', data: record.data })), false);
       this.checkpoint[shardId] = result.records[result.records.length - 1]!.sequenceNumber;
       this.options.onAppended(result.records.reduce((sum, record) => sum + record.data.length, 0));
       changed = true;
