@@ -152,8 +152,8 @@ type ZstdCodec = InstanceType<ZstdWasm['ZstdCodec']>;
 /**
  * An instance and the objects kept on it between calls. Making a codec and two vectors per call
  * (embind handles, heap allocations, a zero fill) cost a quarter of a 100 KB log body's
- * compression and a third of its decompression (280–320 against 385–440 µs, and 135 against
- * 175–215 µs, here); bench:agent went from 40.3 to 45.5 MB/s (3 alternated runs each).
+ * compression and a third of its decompression (280–320 against 385–440 µs, and 133–141
+ * against 175–215 µs, here, alternated in one process).
  * The codec holds no state between calls (ZSTD_compress / ZSTD_decompress). The vectors keep
  * their capacity, so only calls within `KEPT_VECTOR_BYTES` use them: larger ones would hold on
  * to heap that the fixed 16 MiB wasm memory needs for the next large call.
