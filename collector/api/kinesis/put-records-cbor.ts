@@ -27,6 +27,7 @@ import { CBOR_ARRAY, CBOR_BYTES, CBOR_MAP, CBOR_NEGATIVE, CBOR_SIMPLE_OR_FLOAT, 
 import type { PutRecordsEntry, PutRecordsInput } from './put-records.js';
 import {
   explicitHashKeySatisfies,
+  fallBack,
   MAX_DATA_BYTES,
   MAX_KEY_CHARS,
   MAX_RECORDS,
@@ -35,6 +36,7 @@ import {
   MIN_RECORDS,
   MEMBER_NAMES,
   bytesAre,
+  readOrFallBack,
   streamMemberAt,
   streamMemberSatisfies,
   type StreamMember,
@@ -44,17 +46,9 @@ const PROTO = Buffer.from('__proto__', 'latin1');
 /** Nesting the reader follows inside a member it skips; deeper bodies go the generic way. */
 const MAX_SKIP_DEPTH = 32;
 
-/** Thrown inside the reader: the body goes the generic way. Never leaves this module. */
-const fallBack = Symbol('fall back to the generic CBOR path');
-
 /** The validated input of a CBOR PutRecords body, or undefined when the generic path must read it. */
 export function readPutRecordsCbor(body: Buffer): PutRecordsInput | undefined {
-  try {
-    return new PutRecordsReader(body).request();
-  } catch (error) {
-    if (error === fallBack) return undefined;
-    throw error;
-  }
+  return readOrFallBack(() => new PutRecordsReader(body).request());
 }
 
 class PutRecordsReader {

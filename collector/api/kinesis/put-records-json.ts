@@ -22,6 +22,7 @@ import { decodeBase64Blob } from '../schemas/validate.js';
 import type { PutRecordsEntry, PutRecordsInput } from './put-records.js';
 import {
   explicitHashKeySatisfies,
+  fallBack,
   MAX_DATA_BYTES,
   MAX_KEY_CHARS,
   MAX_RECORDS,
@@ -30,6 +31,7 @@ import {
   MIN_RECORDS,
   MEMBER_NAMES,
   bytesAre,
+  readOrFallBack,
   streamMemberAt,
   streamMemberSatisfies,
   type StreamMember,
@@ -44,17 +46,9 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-/** Thrown inside the reader: the body goes the generic way. Never leaves this module. */
-const fallBack = Symbol('fall back to the generic JSON path');
-
 /** The validated input of a JSON PutRecords body, or undefined when the generic path must read it. */
 export function readPutRecordsJson(body: Buffer): PutRecordsInput | undefined {
-  try {
-    return new PutRecordsJsonReader(body).request();
-  } catch (error) {
-    if (error === fallBack) return undefined;
-    throw error;
-  }
+  return readOrFallBack(() => new PutRecordsJsonReader(body).request());
 }
 
 class PutRecordsJsonReader {

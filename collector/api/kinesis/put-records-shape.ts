@@ -49,6 +49,19 @@ export const MEMBER_NAMES = {
   StreamId: Buffer.from('StreamId', 'latin1'),
 } as const;
 
+/** Thrown inside a fast reader when the body must go the generic way. Never leaves `readOrFallBack`. */
+export const fallBack = Symbol('fall back to the generic path');
+
+/** What `read` returns, or undefined when it threw `fallBack`: the generic path must read the body. */
+export function readOrFallBack<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error === fallBack) return undefined;
+    throw error;
+  }
+}
+
 /** Whether the `length` bytes of `bytes` from `start` are `name`. */
 export function bytesAre(bytes: Buffer, start: number, length: number, name: Uint8Array): boolean {
   if (length !== name.length) return false;
