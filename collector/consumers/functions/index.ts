@@ -9,7 +9,7 @@
  *
  * Mappings come from the config file (fixed while the collector runs) and from the Riffle-only
  * API (`RiffleFunctions_20250101.*`, collector/api/riffle-functions/), which keeps its mappings as
- * they were given in `<data-dir>/functions.json` (written to a temp file, fsync'd, renamed).
+ * they were given in `<data-dir>/functions.json` (replaced durably: shared/durable-file.ts).
  *
  * Failure destinations: a stream ARN gets each failure record as one record (partition key: the
  * shard id); a bucket ARN without an S3 endpoint is the folder `<data-dir>/s3/<bucket>/`, with
@@ -21,6 +21,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Backoff } from '../../../shared/backoff.js';
 import { sleepUnlessAborted } from '../../../shared/clock.js';
+import { replaceFileDurably } from '../../../shared/durable-file.js';
 import { AwsError, isAwsError } from '../../../shared/errors.js';
 import { ConfigError } from '../../../shared/config-values.js';
 import { LocalFolderObjectStore } from '../../delivery/object-store.js';
@@ -148,15 +149,7 @@ export class HostedFunctions {
   private save(): Promise<void> {
     const write = this.saving.then(async () => {
       const requests = [...this.mappings.values()].filter((r) => r.origin === 'api').map((r) => r.request);
-      const temporary = `${this.savedPath}.tmp`;
-      const file = await fsp.open(temporary, 'w');
-      try {
-        await file.writeFile(JSON.stringify(requests, null, 2));
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await fsp.rename(temporary, this.savedPath);
+      await replaceFileDurably(this.savedPath, JSON.stringify(requests, null, 2));
     });
     this.saving = write.catch(() => undefined);
     return write;
