@@ -12,7 +12,7 @@
  * they were given in `<data-dir>/functions.json` (replaced durably: shared/durable-file.ts).
  *
  * Failure destinations: a stream ARN gets each failure record as one record (partition key: the
- * shard id); a bucket ARN without an S3 endpoint is the folder `<data-dir>/s3/<bucket>/`, with
+ * shard id); a bucket ARN is the local folder `<data-dir>/s3/<bucket>/`, with
  * object keys as Lambda names them: `aws/lambda/<mapping>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`.
  */
 import { randomUUID } from 'node:crypto';
@@ -58,13 +58,17 @@ interface Running {
 export class HostedFunctions {
   private readonly stopping = new AbortController();
   private readonly mappings = new Map<string, Running>();
+  /** Failure destinations' buckets: the same local bucket folders as Firehose's S3 destinations (durable before a put resolves). */
+  private readonly buckets: LocalFolderObjectStore;
   /** functions.json writes, one at a time. */
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly store: StreamStore,
     private readonly options: HostedFunctionsOptions,
-  ) {}
+  ) {
+    this.buckets = new LocalFolderObjectStore(join(options.dataDir, 's3'));
+  }
 
   /** The config file's mappings and those the API created earlier (re-validated; a broken one is logged and skipped). */
   static async open(store: StreamStore, configMappings: readonly EventSourceMapping[], options: HostedFunctionsOptions): Promise<HostedFunctions> {
@@ -268,7 +272,6 @@ export class HostedFunctions {
     const now = new Date(this.store.now());
     const iso = now.toISOString();
     const key = `aws/lambda/${mapping.name}/${shardId}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 19).replaceAll(':', '.')}-${randomUUID()}`;
-    // The same local bucket folders as Firehose's S3 destinations (durable before it resolves).
-    await new LocalFolderObjectStore(join(this.options.dataDir, 's3')).putObject(bucket, key, Buffer.from(JSON.stringify(content)));
+    await this.buckets.putObject(bucket, key, Buffer.from(JSON.stringify(content)));
   }
 }
