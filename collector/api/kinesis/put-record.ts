@@ -41,10 +41,14 @@ export function checkExplicitHashKey(value: string | undefined): void {
   }
 }
 
-/** Kinesis quota: a record's data plus partition key is at most the stream's max record size (1 MiB by default). */
-export function checkRecordSize(data: Buffer, partitionKey: string | Buffer, maxBytes: number): void {
+/**
+ * Kinesis quota: a record's data plus partition key is at most the stream's max record size (1 MiB
+ * by default). Returns that size, which PutRecords also sums against its request quota.
+ */
+export function checkRecordSize(data: Buffer, partitionKey: string | Buffer, maxBytes: number): number {
   const size = data.length + Buffer.byteLength(partitionKey);
   if (size > maxBytes) {
     throw new AwsError('ValidationException', `1 validation error detected: Value at 'data' failed to satisfy constraint: Member must have length less than or equal to ${maxBytes}`);
   }
+  return size;
 }

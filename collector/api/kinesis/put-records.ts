@@ -30,8 +30,7 @@ export const putRecords: KinesisOperation<PutRecordsInput> = {
     let total = 0;
     for (const record of input.Records) {
       checkExplicitHashKey(record.ExplicitHashKey);
-      checkRecordSize(record.Data, record.PartitionKey, maxRecordBytes);
-      total += record.Data.length + Buffer.byteLength(record.PartitionKey);
+      total += checkRecordSize(record.Data, record.PartitionKey, maxRecordBytes);
     }
     if (total > MAX_REQUEST_BYTES) {
       throw new AwsError('InvalidArgumentException', `Records size exceeds 5 MB limit`);
