@@ -61,7 +61,7 @@ export interface StreamRef {
 
 export interface PutEntry {
   data: Buffer;
-  /** A string, or its UTF-8 bytes (the CBOR PutRecords reader's views of the request body). */
+  /** A string, or its UTF-8 bytes (the fast PutRecords readers' views of the request body). */
   partitionKey: string | Buffer;
   explicitHashKey?: string;
 }

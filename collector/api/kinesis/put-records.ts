@@ -9,7 +9,7 @@ import { streamRef, streamResource, type KinesisOperation, type StreamAddress } 
 
 export interface PutRecordsEntry {
   Data: Buffer;
-  /** A string from the model walk, or its ASCII bytes from the CBOR reader (put-records-cbor.ts). */
+  /** A string from the model walk, or its ASCII bytes from a fast reader (put-records-cbor.ts, put-records-json.ts). */
   PartitionKey: string | Buffer;
   ExplicitHashKey?: string;
 }
@@ -172,8 +172,6 @@ const SHARD_ID_KEY = encodeText('ShardId');
 const SEQUENCE_NUMBER_KEY = encodeText('SequenceNumber');
 const KEY_BYTES = {
   Records: textBytes('Records'),
-  ShardId: textBytes('ShardId'),
-  SequenceNumber: textBytes('SequenceNumber'),
   ErrorCode: textBytes('ErrorCode'),
   ErrorMessage: textBytes('ErrorMessage'),
   EncryptionType: textBytes('EncryptionType'),
@@ -181,7 +179,7 @@ const KEY_BYTES = {
 };
 /** A stored record's entry: {ShardId, SequenceNumber}, both fixed-length ASCII. */
 const STORED_ENTRY_BYTES =
-  ENTRY_HEAD_BYTES + KEY_BYTES.ShardId + headBytes(SHARD_ID_CHARS) + SHARD_ID_CHARS + KEY_BYTES.SequenceNumber + headBytes(SEQUENCE_NUMBER_CHARS) + SEQUENCE_NUMBER_CHARS;
+  ENTRY_HEAD_BYTES + SHARD_ID_KEY.length + headBytes(SHARD_ID_CHARS) + SHARD_ID_CHARS + SEQUENCE_NUMBER_KEY.length + headBytes(SEQUENCE_NUMBER_CHARS) + SEQUENCE_NUMBER_CHARS;
 
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
