@@ -150,8 +150,9 @@ export class ShardRunner {
     let wanted = records.filter((record) => matchesAnyFilter(mapping.filters, filterView(record)));
     wanted = await this.dropExpired(wanted);
     if (window) return wanted.length > 0 || windowEndMs !== undefined ? this.deliver(wanted, 0, window, windowEndMs) : window.state;
-    const lanes: StoredRecord[][] = Array.from({ length: mapping.parallelizationFactor }, () => []);
-    for (const record of wanted) lanes[Number(partitionKeyHash(record.partitionKey) % BigInt(lanes.length))]!.push(record);
+    // One lane (ParallelizationFactor 1, the default): no MD5 and BigInt per record to choose it.
+    const lanes: StoredRecord[][] = mapping.parallelizationFactor === 1 ? [wanted] : Array.from({ length: mapping.parallelizationFactor }, () => []);
+    if (lanes.length > 1) for (const record of wanted) lanes[Number(partitionKeyHash(record.partitionKey) % BigInt(lanes.length))]!.push(record);
     await Promise.all(lanes.map((lane, index) => (lane.length > 0 ? this.deliver(lane, index) : undefined)));
     return undefined;
   }
