@@ -29,7 +29,7 @@ import type { Spool, SpooledBatch } from './buffer/spool.js';
 import type { FlowConfig } from './config.js';
 import { isProcessFailure, type Processor } from './processors/index.js';
 import { settleAll, type Ack, type AgentRecord } from './record.js';
-import type { SendOutcome, Sink, SinkRecord } from './sinks/index.js';
+import type { SendOutcome, Sink } from './sinks/index.js';
 
 /** Batches queued in memory before the source is paused (or, while sends fail, spooled). */
 const MEMORY_QUEUE_BATCHES = 4;
@@ -193,14 +193,15 @@ export class Flow {
     // Every record got its key in `accept`: the batch's records are already what the sink sends.
     if (!this.aggregator) return { records: batch.records, acks: batch.acks };
     // KPL aggregation: many small user records per Kinesis record, each at most 1 MiB.
-    const records: SinkRecord[] = [];
+    // PackedRecords.from copies each record's data: the aggregator's records go in as they are.
+    const records: Array<{ data: Buffer; partitionKey: string; explicitHashKey?: string | undefined }> = [];
     for (let i = 0; i < batch.records.length; i++) {
       const user = { partitionKey: batch.records.partitionKey(i)!, data: batch.records.data(i) };
       if (this.aggregator.add(user)) continue;
-      if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
+      if (this.aggregator.count > 0) records.push(this.aggregator.take());
       if (!this.aggregator.add(user)) records.push(user); // too large to aggregate: sent as it is
     }
-    if (this.aggregator.count > 0) records.push(sinkRecord(this.aggregator.take()));
+    if (this.aggregator.count > 0) records.push(this.aggregator.take());
     return { records: PackedRecords.from(records), acks: batch.acks };
   }
 
@@ -361,10 +362,6 @@ export class Flow {
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }
-}
-
-function sinkRecord(record: { data: Buffer; partitionKey: string; explicitHashKey?: string | undefined }): SinkRecord {
-  return { data: record.data, partitionKey: record.partitionKey, ...(record.explicitHashKey !== undefined ? { explicitHashKey: record.explicitHashKey } : {}) };
 }
 
 function sleep(ms: number): Promise<void> {
