@@ -14,7 +14,7 @@
  * AWS, not the RFC. Decoding yields Buffers and Dates.
  */
 import { decode as decodeCbor, encode as encodeCbor, Token, Type, type DecodeOptions, type EncodeOptions } from 'cborg';
-import { CborBufferWriter, headBytes } from './cbor-buffer.js';
+import { CBOR_ARRAY, CBOR_BREAK, CBOR_BYTES, CBOR_INDEFINITE, CBOR_MAP, CBOR_TAG, CBOR_TEXT, CborBufferWriter, headBytes } from './cbor-buffer.js';
 import { AwsError, type ErrorCode } from './errors.js';
 import { encodeJson, JsonText, parseJsonBuffer } from './json-buffer.js';
 
@@ -95,8 +95,6 @@ function decodeCborBody(body: Buffer): unknown {
   }
 }
 
-const INDEFINITE = 31;
-const BREAK = 0xff;
 /** Nesting followed when joining chunked strings; cborg applies its own limits afterwards. */
 const MAX_JOIN_DEPTH = 256;
 
@@ -119,7 +117,7 @@ export function joinChunkedStrings(body: Buffer): Buffer | undefined {
     const info = initial & 0x1f;
     at++;
     if (info < 24) return { major, info, argument: info };
-    if (info === INDEFINITE) return { major, info, argument: undefined };
+    if (info === CBOR_INDEFINITE) return { major, info, argument: undefined };
     const width = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : fail();
     if (at + width > body.length) fail();
     const argument = width === 8 ? Number(body.readBigUInt64BE(at)) : body.readUIntBE(at, width);
@@ -131,8 +129,8 @@ export function joinChunkedStrings(body: Buffer): Buffer | undefined {
     const start = at;
     const { major, info, argument } = head();
     switch (major) {
-      case 2:
-      case 3: {
+      case CBOR_BYTES:
+      case CBOR_TEXT: {
         if (argument !== undefined) {
           if (at + argument > body.length) fail();
           at += argument;
@@ -141,7 +139,7 @@ export function joinChunkedStrings(body: Buffer): Buffer | undefined {
         }
         const chunks: Buffer[] = [];
         let length = 0;
-        while (body[at] !== BREAK) {
+        while (body[at] !== CBOR_BREAK) {
           const chunk = head();
           if (chunk.major !== major || chunk.argument === undefined || at + chunk.argument > body.length) fail();
           chunks.push(body.subarray(at, at + chunk.argument!));
@@ -155,20 +153,20 @@ export function joinChunkedStrings(body: Buffer): Buffer | undefined {
         joined = true;
         return;
       }
-      case 4:
-      case 5: {
+      case CBOR_ARRAY:
+      case CBOR_MAP: {
         pieces.push(body.subarray(start, at));
-        const perEntry = major === 5 ? 2 : 1;
+        const perEntry = major === CBOR_MAP ? 2 : 1;
         if (argument !== undefined) {
           for (let index = 0; index < argument * perEntry; index++) item(depth + 1);
           return;
         }
-        while (body[at] !== BREAK) item(depth + 1);
+        while (body[at] !== CBOR_BREAK) item(depth + 1);
         pieces.push(body.subarray(at, at + 1));
         at++;
         return;
       }
-      case 6:
+      case CBOR_TAG:
         if (argument === undefined) fail();
         pieces.push(body.subarray(start, at));
         item(depth + 1);
@@ -176,7 +174,7 @@ export function joinChunkedStrings(body: Buffer): Buffer | undefined {
       default:
         // Integers, simple values and floats: the head is the whole item. Neither has an
         // indefinite form; a break outside an indefinite item is malformed too.
-        if (info === INDEFINITE) fail();
+        if (info === CBOR_INDEFINITE) fail();
         pieces.push(body.subarray(start, at));
     }
   };

@@ -16,6 +16,10 @@ export const CBOR_ARRAY = 4;
 export const CBOR_MAP = 5;
 export const CBOR_TAG = 6;
 export const CBOR_SIMPLE_OR_FLOAT = 7;
+/** Additional information 31 (RFC 8949 §3.2): an indefinite length (strings, arrays, maps), or "break" under major type 7. */
+export const CBOR_INDEFINITE = 31;
+/** The "break" stop code that ends an indefinite-length item (major 7, additional information 31). */
+export const CBOR_BREAK = 0xff;
 
 /** Bytes of an item head whose argument (length, count, value) is `argument` < 2^32. */
 export function headBytes(argument: number): number {

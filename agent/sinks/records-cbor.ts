@@ -25,11 +25,8 @@
 import type { PackedRecords } from '../buffer/packed-records.js';
 import type { RecordsBodyShape } from './records-body.js';
 import { utf8Length } from '../../shared/buffer-writer.js';
-import { CBOR_ARRAY, CBOR_BYTES, CBOR_MAP, CBOR_TAG, CBOR_TEXT, CborBufferWriter, encodeText, headBytes, textBytes } from '../../shared/cbor-buffer.js';
+import { CBOR_ARRAY, CBOR_BREAK, CBOR_BYTES, CBOR_INDEFINITE, CBOR_MAP, CBOR_TAG, CBOR_TEXT, CborBufferWriter, encodeText, headBytes, textBytes } from '../../shared/cbor-buffer.js';
 
-/** Additional information 31: an indefinite length (strings, arrays, maps) or "break" (major 7). */
-const INDEFINITE = 31;
-const BREAK = 0xff;
 
 const RECORDS_KEY = encodeText('Records');
 const DATA_KEY = encodeText('Data');
@@ -222,7 +219,7 @@ class CborReader {
   /** At a "break" (0xff), which ends an indefinite item: consumes it. */
   private atBreak(): boolean {
     if (this.at >= this.bytes.length) throw new CborAnswerError('the answer ends early');
-    if (this.bytes[this.at] !== BREAK) return false;
+    if (this.bytes[this.at] !== CBOR_BREAK) return false;
     this.at += 1;
     return true;
   }
@@ -250,7 +247,7 @@ class CborReader {
       this.argument = info;
       return;
     }
-    if (info === INDEFINITE) {
+    if (info === CBOR_INDEFINITE) {
       // A break is consumed by atBreak where one may end an item; anywhere else it is misplaced.
       if (major !== CBOR_BYTES && major !== CBOR_TEXT && major !== CBOR_ARRAY && major !== CBOR_MAP) throw new CborAnswerError(`major type ${major} cannot be indefinite`);
       this.indefinite = true;
