@@ -17,7 +17,7 @@
  */
 import type { Level } from 'level';
 import { Backoff } from '../../../shared/backoff.js';
-import type { Clock } from '../../../shared/clock.js';
+import { sleepUnlessAborted, type Clock } from '../../../shared/clock.js';
 import type { Logger } from '../../../shared/log.js';
 import { topicMatches } from '../../../shared/mqtt-topic.js';
 import type { MqttMetrics } from '../metrics.js';
@@ -175,7 +175,7 @@ export class RuleEngine {
       } catch (error) {
         if (!(error instanceof RuleFailure) || !error.retryable) throw error;
         this.metrics.add('mqtt_rule_action_retries_total', 1, { target: targetKey });
-        await this.wait(this.backoff(targetKey).failed(error.message.startsWith('ProvisionedThroughputExceeded')));
+        await sleepUnlessAborted(this.backoff(targetKey).failed(error.message.startsWith('ProvisionedThroughputExceeded')), this.closing.signal);
       }
     }
   }
@@ -195,19 +195,6 @@ export class RuleEngine {
     let backoff = this.backoffs.get(targetKey);
     if (!backoff) this.backoffs.set(targetKey, (backoff = new Backoff(retryBackoff)));
     return backoff;
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.closing.signal;
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
-    });
   }
 }
 
