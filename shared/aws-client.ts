@@ -45,7 +45,7 @@ export const awsCallErrorCodes = {
   network: 'NETWORK_ERROR',
   /** No connection within connectTimeoutMillis, or no complete answer within requestTimeoutMillis. */
   timeout: 'TIMEOUT',
-  /** An answer that is not the operation's output: not JSON, too large, entries missing. */
+  /** An answer that is not the operation's output: not a structure in the answer's protocol (JSON or CBOR), too large, entries missing. */
   badResponse: 'BAD_RESPONSE',
 } as const;
 
