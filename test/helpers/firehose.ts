@@ -33,8 +33,12 @@ export interface LocalObject {
 }
 
 /**
- * Every object of a local bucket, keys with `/`, in the order they were written (names end in a
- * random UUID, so key order is not delivery order); temp files (dot-prefixed) are not objects.
+ * Every object of a local bucket, keys with `/`; temp files (dot-prefixed) are not objects.
+ * Sorted by mtime, which is only roughly write order: objects written within the file system's
+ * timestamp granularity tie, and keys (the oldest record's arrival second, then a random UUID)
+ * do not order them either. Callers must not rely on order across objects: check order within
+ * one object, wait for one object before causing the next, or compare across objects as a
+ * multiset.
  */
 export async function listLocalObjects(dataDir: string, bucket: string): Promise<LocalObject[]> {
   const root = join(dataDir, 's3', bucket);
