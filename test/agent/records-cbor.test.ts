@@ -4,13 +4,14 @@
  * gives what the general decoder gives, for any valid encoding, and refuses malformed answers.
  */
 import { randomBytes } from 'node:crypto';
-import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
+import { decode as decodeCborBytes } from 'cbor2';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordsBody } from '../../agent/sinks/records-body.js';
 import { CborAnswerError, decodeRecordResults, encodeRecordsCbor } from '../../agent/sinks/records-cbor.js';
 import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import type { SinkRecord } from '../../agent/sinks/sink.js';
 import { decodeAwsBody } from '../../shared/aws-wire.js';
+import { cborEncode, cborPieces } from '../helpers/cbor-pieces.js';
 
 const putRecords = { streamMember: 'StreamName', partitionKeys: true };
 const awkwardKeys = ['device-1', 'quote " and backslash \\', 'tab\tnewline\n\u0001', 'üñïçødé ✓', '😀 astral', 'x'.repeat(23), 'y'.repeat(24), 'z'.repeat(256)];
@@ -92,25 +93,22 @@ function errorsOf(output: Record<string, unknown>): unknown[] {
   return (output.Records as Array<Record<string, unknown>>).map(({ ErrorCode, ErrorMessage }) => ({ ErrorCode, ErrorMessage }));
 }
 
-/** CBOR pieces joined: items (encoded with cbor2) and raw bytes (Buffers, for heads and breaks). */
-function cbor(...parts: unknown[]): Buffer {
-  return Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(encodeCborBytes(part)))));
-}
-const indefiniteMap = Buffer.from([0xbf]);
-const indefiniteArray = Buffer.from([0x9f]);
-const indefiniteText = Buffer.from([0x7f]);
-const breakByte = Buffer.from([0xff]);
+// Head bytes for cborPieces.
+const indefiniteMap = 0xbf;
+const indefiniteArray = 0x9f;
+const indefiniteText = 0x7f;
+const breakByte = 0xff;
 
 describe('PutRecords CBOR answer', () => {
   it('reads the per-record errors as the general decoder does, successes and failures mixed', () => {
     const answer = { FailedRecordCount: 2, Records: [success(1), throttled, success(2), { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }], EncryptionType: 'NONE' };
-    const bytes = Buffer.from(encodeCborBytes(answer));
+    const bytes = cborEncode(answer);
     expect(errorsOf(decodeRecordResults(bytes, 'Records'))).toEqual(errorsOf(decodeAwsBody(bytes, 'cbor')));
     expect(errorsOf(decodeRecordResults(bytes, 'Records'))).toEqual([{}, throttled, {}, { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }].map((e) => ({ ErrorCode: undefined, ErrorMessage: undefined, ...e })));
   });
 
   it('accepts indefinite lengths, chunked text, tags, floats, other keys and key orders', () => {
-    const bytes = cbor(
+    const bytes = cborPieces(
       indefiniteMap,
       'Unknown',
       { nested: [1.5, -3, null, true, new Uint8Array([1, 2])] },
@@ -129,7 +127,7 @@ describe('PutRecords CBOR answer', () => {
       'ErrorMessage',
       'Rate exceeded',
       'Extra',
-      Buffer.from([0xc1, 0x1a, 0, 0, 0, 1]), // tag 1 (a timestamp) around a 4-byte integer
+      0xc1, 0x1a, 0, 0, 0, 1, // tag 1 (a timestamp) around a 4-byte integer
       'ErrorCode',
       'ProvisionedThroughputExceededException',
       breakByte,
@@ -142,7 +140,7 @@ describe('PutRecords CBOR answer', () => {
       breakByte,
       breakByte,
       'FailedRecordCount',
-      2,
+      cborEncode(2),
       breakByte,
     );
     expect(errorsOf(decodeRecordResults(bytes, 'Records'))).toEqual([
@@ -153,21 +151,21 @@ describe('PutRecords CBOR answer', () => {
   });
 
   it('reads another results member (PutRecordBatch) and an answer without it', () => {
-    expect(decodeRecordResults(cbor({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'a' }] }), 'RequestResponses')).toEqual({ RequestResponses: [{}] });
-    expect(decodeRecordResults(cbor({ FailedRecordCount: 0 }), 'Records')).toEqual({});
+    expect(decodeRecordResults(cborEncode({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'a' }] }), 'RequestResponses')).toEqual({ RequestResponses: [{}] });
+    expect(decodeRecordResults(cborEncode({ FailedRecordCount: 0 }), 'Records')).toEqual({});
   });
 
   it.each([
-    ['truncated', Buffer.from(encodeCborBytes({ Records: [success(1)] })).subarray(0, 20)],
-    ['trailing bytes', cbor({ Records: [] }, 0)],
-    ['not a map', cbor([1, 2])],
-    ['Records not an array', cbor({ Records: 'x' })],
-    ['a result not a map', cbor({ Records: [7] })],
-    ['ErrorCode not text', cbor({ Records: [{ ErrorCode: 5 }] })],
-    ['a misplaced break', cbor(Buffer.from([0xa1]), 'Records', breakByte)],
-    ['reserved additional information', cbor(Buffer.from([0xa1]), 'Records', Buffer.from([0x1c]))],
-    ['an unterminated indefinite array', cbor(Buffer.from([0xa1]), 'Records', indefiniteArray, {})],
-    ['a length past the end', cbor(Buffer.from([0xa1]), 'Records', Buffer.from([0x9a, 0xff, 0xff, 0xff, 0xff]))],
+    ['truncated', cborEncode({ Records: [success(1)] }).subarray(0, 20)],
+    ['trailing bytes', cborPieces({ Records: [] }, 0x00)],
+    ['not a map', cborEncode([1, 2])],
+    ['Records not an array', cborEncode({ Records: 'x' })],
+    ['a result not a map', cborEncode({ Records: [7] })],
+    ['ErrorCode not text', cborEncode({ Records: [{ ErrorCode: 5 }] })],
+    ['a misplaced break', cborPieces(0xa1, 'Records', breakByte)],
+    ['reserved additional information', cborPieces(0xa1, 'Records', 0x1c)],
+    ['an unterminated indefinite array', cborPieces(0xa1, 'Records', indefiniteArray, {})],
+    ['a length past the end', cborPieces(0xa1, 'Records', 0x9a, 0xff, 0xff, 0xff, 0xff)],
   ])('refuses an answer with %s', (_, bytes) => {
     expect(() => decodeRecordResults(bytes, 'Records')).toThrow(CborAnswerError);
   });

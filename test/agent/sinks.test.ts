@@ -14,7 +14,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { decode as decodeCborBytes, encode as encodeCborBytes } from 'cbor2';
+import { decode as decodeCborBytes } from 'cbor2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSink, sinkErrorCodes, sinkOptionsFor, type SendOutcome, type Sink, type SinkOptions, type SinkRecord } from '../../agent/sinks/index.js';
 import { parseAgentConfig } from '../../agent/config.js';
@@ -24,6 +24,7 @@ import { ManualClock, systemClock } from '../../shared/clock.js';
 import { ConfigError } from '../../shared/config-values.js';
 import { signRequest } from '../../shared/sigv4.js';
 import { zstdDecompress } from '../../shared/zstd.js';
+import { cborEncode } from '../helpers/cbor-pieces.js';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { firehoseClient, waitForDeliveryStreamStatus } from '../helpers/firehose.js';
 import { kinesisClient, listAllShards, readShard, waitForStreamStatus } from '../helpers/kinesis-client.js';
@@ -460,7 +461,7 @@ describe('firehose sink → fake Firehose', () => {
 });
 
 function cborAnswer(status: number, body: unknown): FakeAnswer {
-  return { status, headers: { 'content-type': 'application/x-amz-cbor-1.1' }, body: Buffer.from(encodeCborBytes(body)) };
+  return { status, headers: { 'content-type': 'application/x-amz-cbor-1.1' }, body: cborEncode(body) };
 }
 
 describe('failure mapping → fake service', () => {

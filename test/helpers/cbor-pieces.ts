@@ -14,7 +14,10 @@ export function cborEncode(value: unknown): Buffer {
   return Buffer.from(encodeCborBytes(value));
 }
 
-/** Raw CBOR pieces: numbers are single bytes (heads, breaks), anything else an encoded item. */
+/**
+ * Raw CBOR pieces: numbers are single bytes (heads, breaks), Buffers bytes as they are (an
+ * integer item is `cborEncode(n)`), anything else an encoded item.
+ */
 export function cborPieces(...pieces: unknown[]): Buffer {
-  return Buffer.concat(pieces.map((piece) => (typeof piece === 'number' ? Buffer.from([piece]) : cborEncode(piece))));
+  return Buffer.concat(pieces.map((piece) => (typeof piece === 'number' ? Buffer.from([piece]) : Buffer.isBuffer(piece) ? piece : cborEncode(piece))));
 }
