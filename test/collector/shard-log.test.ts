@@ -112,6 +112,8 @@ describe('ShardLog', () => {
     } finally {
       proto.writev = realWritev;
     }
+    // At least one: the 100 appends were written through the patched writev.
+    expect(writes).toBeGreaterThanOrEqual(1);
     expect(writes).toBeLessThanOrEqual(3);
     expect(log.committedOrdinal).toBe(101);
     await log.close();
