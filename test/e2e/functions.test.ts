@@ -5,13 +5,14 @@
  * HTTP URL function), FilterCriteria, tumbling windows with state, and progress that survives a
  * restart. Module functions run in worker threads and log what they were given to a file.
  */
-import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
+import { listLocalObjects } from '../helpers/firehose.js';
 import { createActiveStream, kinesisClient, readShard } from '../helpers/kinesis-client.js';
 import { pollUntil } from '../helpers/poll.js';
 import { errorTypeOf, sendRaw } from '../helpers/raw-http.js';
@@ -211,13 +212,12 @@ describe('hosted functions', () => {
   it('bisects a failing batch down to the poison record and sends only it to the OnFailure bucket', async () => {
     const data = Array.from({ length: 8 }, (_, i) => (i === 5 ? 'poison' : `b${i}`));
     await put('bisect', data.map((d) => ({ data: d })));
-    const bucket = join(dir.path, 'data', 's3', 'failures');
-    const failureFiles = () => (existsSync(bucket) ? listFiles(bucket).filter((f) => !f.endsWith('.tmp')) : []);
-    await pollUntil('a failure record in the bucket', () => failureFiles().length === 1, WAIT);
+    const failureObjects = () => listLocalObjects(join(dir.path, 'data'), 'failures');
+    await pollUntil('a failure record in the bucket', async () => (await failureObjects()).length === 1, WAIT);
     await pollUntil('every other record processed', () => data.filter((d) => d !== 'poison').every((d) => succeeded('bisect', (i) => i.data.includes('poison')).includes(d)), WAIT);
-    const key = failureFiles()[0]!;
+    const { key, body } = (await failureObjects())[0]!;
     expect(key).toMatch(/^aws\/lambda\/bisect\/shardId-000000000000\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/);
-    const failure = JSON.parse(readFileSync(join(bucket, key), 'utf8')) as Record<string, any>;
+    const failure = JSON.parse(body.toString('utf8')) as Record<string, any>;
     const poisonSequence = invocations('bisect').find((i) => i.data.length === 1 && i.data[0] === 'poison')!.sequenceNumbers[0];
     expect(failure).toMatchObject({
       requestContext: { functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bisect', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 },
@@ -335,10 +335,4 @@ async function functionsApi(operation: string, body: object): Promise<{ status: 
     body: JSON.stringify(body),
   });
   return { status: response.status, output: JSON.parse(response.body.toString() || '{}'), errorType: errorTypeOf(response) };
-}
-
-function listFiles(root: string, prefix = ''): string[] {
-  return readdirSync(join(root, prefix), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(root, join(prefix, entry.name)) : [join(prefix, entry.name)],
-  );
 }
