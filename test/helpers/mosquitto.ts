@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startOnFreePort } from './free-port.js';
 import { pollUntil } from './poll.js';
 
 export const mosquittoBinary = '/usr/sbin/mosquitto';
@@ -32,24 +33,13 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Attempts at a free port: another process may take the probed port before mosquitto binds it. */
-const START_ATTEMPTS = 3;
-
 export interface MosquittoOptions {
   /** mosquitto's `max_queued_messages` per client (default 100,000); a benchmark that holds its subscriber still queues more. */
   maxQueuedMessages?: number;
 }
 
 export async function startMosquitto(dir: string, options: MosquittoOptions = {}): Promise<Mosquitto> {
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnPort(dir, await freePort(), options.maxQueuedMessages ?? 100_000);
-    } catch (error) {
-      lastError = error as Error;
-    }
-  }
-  throw lastError ?? new Error('mosquitto did not start');
+  return startOnFreePort('mosquitto', (port) => startOnPort(dir, port, options.maxQueuedMessages ?? 100_000));
 }
 
 async function startOnPort(dir: string, port: number, maxQueuedMessages: number): Promise<Mosquitto> {
@@ -171,17 +161,6 @@ export async function startMosquittoSub(args: readonly string[]): Promise<{ done
   // -d also prints the protocol exchange; the messages are the lines that are not debug output.
   const messages = () => stdout.split('\n').filter((line) => line !== '' && !/^Client \S+ (sending|received) [A-Z]+/.test(line) && !line.startsWith('Subscribed (mid'));
   return { done: exited.then((code) => ({ code, stdout: messages().join('\n'), stderr })) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

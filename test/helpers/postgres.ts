@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { startOnFreePort } from './free-port.js';
 import { pollUntil } from './poll.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -29,14 +29,6 @@ export function postgresBinDir(): string | undefined {
   return dir && existsSync(join(dir, 'initdb')) ? dir : undefined;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries are missing (Debian package postgresql)');
@@ -48,16 +40,32 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir.path, 'data');
   const initdb = run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', user, '--no-sync']);
   execFileSync(initdb.command, initdb.args, { stdio: 'ignore' });
-  const port = await freePort();
-  const server = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir.path, '-c', 'fsync=off']);
-  const child: ChildProcess = spawn(server.command, server.args, { stdio: 'ignore' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const connect = async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port, user, database: 'postgres' });
-    await client.connect();
-    return client;
+  const startOnPort = async (port: number) => {
+    const server = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir.path, '-c', 'fsync=off']);
+    const child: ChildProcess = spawn(server.command, server.args, { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const connect = async () => {
+      const client = new pg.Client({ host: '127.0.0.1', port, user, database: 'postgres' });
+      await client.connect();
+      return client;
+    };
+    try {
+      // A server that lost the port to another process exits ("could not bind"): try another.
+      const client = await pollUntil('PostgreSQL to accept connections', async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`postgres exited with ${child.exitCode ?? child.signalCode} on port ${port}`);
+        return connect().catch(() => undefined);
+      }, { timeoutMs: 30_000 });
+      return { port, child, exited, client };
+    } catch (error) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      throw error;
+    }
   };
-  const client = await pollUntil('PostgreSQL to accept connections', async () => connect().catch(() => undefined), { timeoutMs: 30_000 });
+  const { port, child, exited, client } = await startOnFreePort('PostgreSQL', startOnPort).catch(async (error: unknown) => {
+    await dir.remove();
+    throw error;
+  });
   return {
     port,
     user,
@@ -65,7 +73,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     query: (sql) => client.query(sql),
     async stop() {
       await client.end().catch(() => undefined);
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
       await dir.remove();
     },
