@@ -7,9 +7,9 @@
  */
 import { badResponse, type AwsJsonClient, type OutputReader } from '../../shared/aws-client.js';
 import { decodeAwsBody } from '../../shared/aws-wire.js';
-import { PackedRecords } from '../buffer/packed-records.js';
+import type { PackedRecords } from '../buffer/packed-records.js';
 import { decodeRecordResults } from './records-cbor.js';
-import { sinkErrorCodes, type ErrorOutcome, type SendOutcome, type SinkLimits, type SinkRecord } from './sink.js';
+import { sinkErrorCodes, type ErrorOutcome, type SendOutcome, type SinkLimits } from './sink.js';
 
 export interface BatchOperation {
   /** `X-Amz-Target`. */
@@ -31,8 +31,7 @@ export interface BatchOperation {
 
 const ok: SendOutcome = { kind: 'ok' };
 
-export async function sendBatch(client: AwsJsonClient, operation: BatchOperation, streamName: string, input: PackedRecords | readonly SinkRecord[]): Promise<SendOutcome[]> {
-  const records = input instanceof PackedRecords ? input : PackedRecords.from(input);
+export async function sendBatch(client: AwsJsonClient, operation: BatchOperation, streamName: string, records: PackedRecords): Promise<SendOutcome[]> {
   if (records.length === 0) return [];
   const { limits } = operation;
   const outcomes = new Array<SendOutcome | undefined>(records.length);

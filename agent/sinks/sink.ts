@@ -50,13 +50,13 @@ export interface Sink {
   readonly name: string;
   readonly limits: SinkLimits;
   /**
-   * One API call for `records` (packed, as the pipeline's batches are, or an array). Resolves with one outcome per record and never rejects for
+   * One API call for `records` (a pipeline batch, packed). Resolves with one outcome per record and never rejects for
    * anything the network or the service does. Throws RangeError when the batch breaks
    * `limits` (more records or bytes than one call may carry): that is the caller's bug.
    * A record that alone breaks `maxRecordBytes` or the partition-key rules gets an `error`
    * outcome and the rest of the batch is still sent.
    */
-  send(streamName: string, records: PackedRecords | readonly SinkRecord[]): Promise<SendOutcome[]>;
+  send(streamName: string, records: PackedRecords): Promise<SendOutcome[]>;
   /** Closes idle keep-alive connections; the sink must not be used afterwards. */
   close(): void;
 }

@@ -17,6 +17,7 @@ import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis
 import { decode as decodeCborBytes } from 'cbor2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSink, sinkErrorCodes, sinkOptionsFor, type SendOutcome, type Sink, type SinkOptions, type SinkRecord } from '../../agent/sinks/index.js';
+import { PackedRecords } from '../../agent/buffer/packed-records.js';
 import { parseAgentConfig } from '../../agent/config.js';
 import { compressesBodies, defaultEndpoint } from '../../shared/aws-client.js';
 import { resolveCredentials } from '../../shared/aws-credentials.js';
@@ -161,7 +162,7 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     try {
       const records = [...randomRecords(300, 3000), { data: Buffer.from('plain text line\n'), partitionKey: 'ключ' }, { data: Buffer.alloc(0), partitionKey: 'empty' }];
 
-      const outcomes = await sink.send('zstd-batch', records);
+      const outcomes = await sink.send('zstd-batch', PackedRecords.from(records));
 
       expect(kinds(outcomes)).toEqual(records.map(() => 'ok'));
       const request = relay.sent();
@@ -190,7 +191,7 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     // A fresh shard has one second of write allowance: 1 MiB (the Kinesis quota, --shard-limits 1).
     const admitted = Math.floor((1024 * 1024) / (recordBytes + 2));
 
-    const outcomes = await openSink().send('throttled', records);
+    const outcomes = await openSink().send('throttled', PackedRecords.from(records));
 
     expect(kinds(outcomes)).toEqual(records.map((_, i) => (i < admitted ? 'ok' : 'retry')));
     for (const outcome of outcomes.slice(admitted)) {
@@ -206,7 +207,7 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     const emptyKey = { data: Buffer.from('x'), partitionKey: '' };
     const longKey = { data: Buffer.from('x'), partitionKey: 'k'.repeat(257) };
 
-    const outcomes = await openSink().send('local-checks', [fine, tooLarge, emptyKey, longKey, fine]);
+    const outcomes = await openSink().send('local-checks', PackedRecords.from([fine, tooLarge, emptyKey, longKey, fine]));
 
     expect(outcomes.map((outcome) => (outcome.kind === 'ok' ? 'ok' : outcome.code))).toEqual([
       'ok',
@@ -221,12 +222,12 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
   it('throws RangeError for a batch over the call limits (the caller batched wrongly)', async () => {
     const sink = openSink();
     const tooMany = Array.from({ length: sink.limits.maxRecords + 1 }, () => ({ data: Buffer.from('x'), partitionKey: 'k' }));
-    await expect(sink.send('zstd-batch', tooMany)).rejects.toBeInstanceOf(RangeError);
-    expect(await sink.send('zstd-batch', [])).toEqual([]);
+    await expect(sink.send('zstd-batch', PackedRecords.from(tooMany))).rejects.toBeInstanceOf(RangeError);
+    expect(await sink.send('zstd-batch', PackedRecords.from([]))).toEqual([]);
   });
 
   it('maps a stream that does not exist to error ResourceNotFoundException', async () => {
-    const outcomes = await openSink().send('no-such-stream', randomRecords(3, 10));
+    const outcomes = await openSink().send('no-such-stream', PackedRecords.from(randomRecords(3, 10)));
     expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 
@@ -242,8 +243,8 @@ describe('kinesis sink → open collector (--shard-limits 1)', () => {
     firehose.destroy();
     const sink = createSink('firehose', { endpoint: collector.endpoint, region: 'us-east-1' }, isolatedContext(dir));
     sinks.push(sink);
-    expect(await sink.send('agent-delivery', randomRecords(3, 10))).toEqual([{ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }]);
-    const outcomes = await sink.send('no-such-delivery', randomRecords(2, 10));
+    expect(await sink.send('agent-delivery', PackedRecords.from(randomRecords(3, 10)))).toEqual([{ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }]);
+    const outcomes = await sink.send('no-such-delivery', PackedRecords.from(randomRecords(2, 10)));
     expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'error', code: 'ResourceNotFoundException' })));
   });
 });
@@ -281,8 +282,8 @@ describe('kinesis sink → collector with access keys', () => {
     try {
       await mkdir(join(home.path, '.aws'));
       await writeFile(join(home.path, '.aws', 'credentials'), `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`);
-      const fromConfig = await sinkWith({ credentials: { accessKeyId, secretAccessKey } }).send('signed', randomRecords(5, 100));
-      const fromFile = await sinkWith({}, isolatedContext(home)).send('signed', randomRecords(5, 100));
+      const fromConfig = await sinkWith({ credentials: { accessKeyId, secretAccessKey } }).send('signed', PackedRecords.from(randomRecords(5, 100)));
+      const fromFile = await sinkWith({}, isolatedContext(home)).send('signed', PackedRecords.from(randomRecords(5, 100)));
       expect(kinds([...fromConfig, ...fromFile])).toEqual(new Array(10).fill('ok'));
     } finally {
       await home.remove();
@@ -290,8 +291,8 @@ describe('kinesis sink → collector with access keys', () => {
   });
 
   it('maps a wrong secret to error InvalidSignatureException, and no credentials to MissingAuthenticationTokenException', async () => {
-    const wrongSecret = await sinkWith({ credentials: { accessKeyId, secretAccessKey: 'not-the-secret' } }).send('signed', randomRecords(3, 10));
-    const unsigned = await sinkWith({}).send('signed', randomRecords(3, 10));
+    const wrongSecret = await sinkWith({ credentials: { accessKeyId, secretAccessKey: 'not-the-secret' } }).send('signed', PackedRecords.from(randomRecords(3, 10)));
+    const unsigned = await sinkWith({}).send('signed', PackedRecords.from(randomRecords(3, 10)));
     expect(wrongSecret).toEqual(wrongSecret.map(() => expect.objectContaining({ kind: 'error', code: 'InvalidSignatureException' })));
     expect(unsigned).toEqual(unsigned.map(() => expect.objectContaining({ kind: 'error', code: 'MissingAuthenticationTokenException' })));
   });
@@ -303,8 +304,8 @@ describe('kinesis sink → collector with access keys', () => {
     const first = randomRecords(2, 100);
     const second = randomRecords(2, 100);
 
-    const refused = await sink.send('skewed', first);
-    const accepted = await sink.send('skewed', second);
+    const refused = await sink.send('skewed', PackedRecords.from(first));
+    const accepted = await sink.send('skewed', PackedRecords.from(second));
 
     expect(refused).toEqual(first.map(() => expect.objectContaining({ kind: 'retry', code: 'InvalidSignatureException', throttled: false })));
     expect(kinds(accepted)).toEqual(['ok', 'ok']);
@@ -331,9 +332,9 @@ describe('kinesis sink → collector that stops', () => {
     client.destroy();
     const sink = createSink('kinesis', { endpoint: collector.endpoint, region: 'us-east-1' }, isolatedContext(dir));
     try {
-      expect(kinds(await sink.send('gone', randomRecords(3, 10)))).toEqual(['ok', 'ok', 'ok']);
+      expect(kinds(await sink.send('gone', PackedRecords.from(randomRecords(3, 10))))).toEqual(['ok', 'ok', 'ok']);
       await collector.stop();
-      const outcomes = await sink.send('gone', randomRecords(3, 10));
+      const outcomes = await sink.send('gone', PackedRecords.from(randomRecords(3, 10)));
       expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'retry', code: sinkErrorCodes.network, throttled: false })));
     } finally {
       sink.close();
@@ -367,7 +368,7 @@ describe('kinesis sink → fake AWS endpoint', () => {
     const sink = createSink('kinesis', { endpoint, region: 'us-east-1', credentials }, isolatedContext(home));
     try {
       const records = randomRecords(3, 500);
-      const outcomes = await sink.send('stream-at-aws', records);
+      const outcomes = await sink.send('stream-at-aws', PackedRecords.from(records));
 
       expect(outcomes).toEqual([{ kind: 'retry', code: 'ProvisionedThroughputExceededException', message: 'Rate exceeded', throttled: true }, { kind: 'ok' }, { kind: 'ok' }]);
       expect(lookup).toHaveBeenCalledWith(awsHost, expect.anything(), expect.any(Function));
@@ -418,7 +419,7 @@ describe('firehose sink → fake Firehose', () => {
     const sink = createSink('firehose', { endpoint: fake.endpoint, region: 'eu-west-1', credentials, compression: 'none' }, isolatedContext(home));
     try {
       const batches = [randomRecords(3, 500), randomRecords(3, 500)];
-      const outcomes = [await sink.send('delivery-1', batches[0]!), await sink.send('delivery-1', batches[1]!)];
+      const outcomes = [await sink.send('delivery-1', PackedRecords.from(batches[0]!)), await sink.send('delivery-1', PackedRecords.from(batches[1]!))];
 
       for (const batchOutcomes of outcomes) {
         expect(batchOutcomes).toEqual([{ kind: 'ok' }, { kind: 'retry', code: 'ServiceUnavailableException', message: 'Slow down.', throttled: true }, { kind: 'ok' }]);
@@ -447,7 +448,7 @@ describe('firehose sink → fake Firehose', () => {
     const sink = createSink('firehose', { endpoint: fake.endpoint, region: 'eu-west-1' }, isolatedContext(home));
     try {
       const record = { data: Buffer.from('reading 21.5'), partitionKey: 'ignored' };
-      expect(await sink.send('delivery-1', [record])).toEqual([{ kind: 'ok' }]);
+      expect(await sink.send('delivery-1', PackedRecords.from([record]))).toEqual([{ kind: 'ok' }]);
       const [exchange] = fake.exchanges;
       expect(exchange!.headers['content-encoding']).toBe('zstd');
       expect(exchange!.headers.authorization).toBeUndefined();
@@ -504,7 +505,7 @@ describe('failure mapping → fake service', () => {
     const fake = await startFakeService(() => answer);
     const sink = createSink('kinesis', { endpoint: fake.endpoint, region: 'us-east-1' }, isolatedContext(home));
     try {
-      const outcomes = await sink.send('stream', randomRecords(2, 10));
+      const outcomes = await sink.send('stream', PackedRecords.from(randomRecords(2, 10)));
       const expectedOutcome = expected === 'retry' ? { kind: expected, code, throttled } : { kind: expected, code };
       expect(outcomes).toEqual([expect.objectContaining(expectedOutcome), expect.objectContaining(expectedOutcome)]);
     } finally {
@@ -529,8 +530,8 @@ describe('failure mapping → fake service', () => {
     const endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const sink = createSink('kinesis', { endpoint, region: 'us-east-1' }, isolatedContext(home));
     try {
-      const first = await sink.send('stream', randomRecords(1, 10));
-      const second = await sink.send('stream', randomRecords(1, 10));
+      const first = await sink.send('stream', PackedRecords.from(randomRecords(1, 10)));
+      const second = await sink.send('stream', PackedRecords.from(randomRecords(1, 10)));
       expect([...first, ...second]).toEqual([{ kind: 'ok' }, { kind: 'ok' }]);
       expect(requests).toBe(3);
     } finally {
@@ -544,7 +545,7 @@ describe('failure mapping → fake service', () => {
     const fake = await startFakeService(() => ({ status: 200, body: `{"Records":[],"padding":"${'x'.repeat(2 * 1024 * 1024)}"}` }));
     const sink = createSink('kinesis', { endpoint: fake.endpoint, region: 'us-east-1' }, isolatedContext(home));
     try {
-      const outcomes = await sink.send('stream', randomRecords(1, 10));
+      const outcomes = await sink.send('stream', PackedRecords.from(randomRecords(1, 10)));
       expect(outcomes).toEqual([expect.objectContaining({ kind: 'retry', code: sinkErrorCodes.badResponse })]);
     } finally {
       sink.close();
@@ -556,7 +557,7 @@ describe('failure mapping → fake service', () => {
     const fake = await startFakeService(() => undefined);
     const sink = createSink('kinesis', { endpoint: fake.endpoint, region: 'us-east-1', requestTimeoutMillis: 200 }, isolatedContext(home));
     try {
-      const outcomes = await sink.send('stream', randomRecords(2, 10));
+      const outcomes = await sink.send('stream', PackedRecords.from(randomRecords(2, 10)));
       expect(outcomes).toEqual(outcomes.map(() => expect.objectContaining({ kind: 'retry', code: sinkErrorCodes.timeout })));
     } finally {
       sink.close();
