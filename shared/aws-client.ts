@@ -231,15 +231,8 @@ export class AwsJsonClient {
       'x-amz-target': target,
       ...(this.compressesBodies ? { 'content-encoding': 'zstd' } : {}),
     };
-    const signedAt = this.context.clock.now() + this.clockOffsetMs;
-    const signature = this.credentials
-      ? signRequest(
-          { method: 'POST', path: this.endpoint.pathname, query: '', headers, body },
-          this.credentials.current(),
-          { region: this.options.region, service: this.service },
-          new Date(signedAt),
-        )
-      : {};
+    const signedAt = this.signingTime();
+    const signature = this.sign(headers, body, signedAt);
     let answer: HttpAnswer;
     try {
       answer = await this.exchange(body, { ...headers, ...signature, 'content-length': String(body.length) });
@@ -259,8 +252,32 @@ export class AwsJsonClient {
     return { ok: false, failure: this.classifyFailure(answer, signedAt) };
   }
 
+  /**
+   * SigV4 headers for a POST to the endpoint that call() cannot make — SubscribeToShard, whose
+   * answer is an event stream (shared/consumer/fan-out-source.ts) — signed exactly as call()
+   * signs: the credentials resolved at construction, the client's clock with any skew correction
+   * it has learned. None when the client runs unsigned.
+   */
+  signatureFor(headers: Record<string, string>, body: Buffer): Record<string, string> {
+    return this.sign(headers, body, this.signingTime());
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+
+  private signingTime(): number {
+    return this.context.clock.now() + this.clockOffsetMs;
+  }
+
+  private sign(headers: Record<string, string>, body: Buffer, signedAt: number): Record<string, string> {
+    if (this.credentials === undefined) return {};
+    return signRequest(
+      { method: 'POST', path: this.endpoint.pathname, query: '', headers, body },
+      this.credentials.current(),
+      { region: this.options.region, service: this.service },
+      new Date(signedAt),
+    );
   }
 
   private classifyFailure(answer: HttpAnswer, signedAt: number): RetryOutcome | ErrorOutcome {

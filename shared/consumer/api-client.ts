@@ -13,7 +13,13 @@ export interface ConnectionOptions {
   endpoint: string;
   /** Region requests are signed for. Default `us-east-1`. */
   region?: string;
-  /** SigV4 keys; absent, requests go unsigned (a loopback collector may run open). */
+  /**
+   * SigV4 keys. Absent: the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN`), then the shared credentials file (`~/.aws/credentials`, `AWS_PROFILE`) —
+   * the agent's chain, see shared/aws-credentials.ts. A worker resolves them once and signs every
+   * call with them, lease calls, GetRecords and SubscribeToShard alike. With none anywhere,
+   * requests go unsigned (a loopback collector may run open); an AWS endpoint fails at start.
+   */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
@@ -72,6 +78,16 @@ export class ConsumerApi {
       { endpoint: connection.endpoint, region: connection.region ?? 'us-east-1', compression: 'none', ...(connection.credentials ? { credentials: connection.credentials } : {}) },
       { clock: systemClock, env: connection.credentials ? {} : process.env },
     );
+  }
+
+  /** The collector's URL as the client parsed and checked it. */
+  get endpoint(): URL {
+    return this.client.endpoint;
+  }
+
+  /** SigV4 headers for SubscribeToShard, which does not go through call(): see AwsJsonClient.signatureFor. */
+  signatureFor(headers: Record<string, string>, body: Buffer): Record<string, string> {
+    return this.client.signatureFor(headers, body);
   }
 
   async call<Output>(target: string, input: Record<string, unknown>): Promise<Output> {

@@ -7,12 +7,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { jsonContentType } from '../aws-wire.js';
 import { EventStreamDecoder, type EventMessage } from '../event-stream.js';
-import { signRequest } from '../sigv4.js';
-import { ConsumerApiError, type ConnectionOptions, type WireRecord } from './api-client.js';
+import { ConsumerApiError, type ConsumerApi, type WireRecord } from './api-client.js';
 import type { RecordSource, ResumePoint, ShardBatch } from './record-source.js';
 
 export interface FanOutSourceOptions {
-  connection: ConnectionOptions;
+  /** The worker's client: its endpoint, and its signing, so SubscribeToShard carries the same credentials as every other call. */
+  api: ConsumerApi;
   consumerArn: string;
   shardId: string;
   startPosition: 'TRIM_HORIZON' | 'LATEST';
@@ -31,12 +31,10 @@ class Subscription {
   private request: http.ClientRequest | undefined;
 
   constructor(options: FanOutSourceOptions, position: Record<string, string>) {
-    const endpoint = new URL(options.connection.endpoint);
+    const { endpoint } = options.api;
     const body = Buffer.from(JSON.stringify({ ConsumerARN: options.consumerArn, ShardId: options.shardId, StartingPosition: position }));
     const headers: Record<string, string> = { host: endpoint.host, 'content-type': jsonContentType, 'x-amz-target': 'Kinesis_20131202.SubscribeToShard' };
-    const signature = options.connection.credentials
-      ? signRequest({ method: 'POST', path: endpoint.pathname, query: '', headers, body }, options.connection.credentials, { region: options.connection.region ?? 'us-east-1', service: 'kinesis' }, new Date())
-      : {};
+    const signature = options.api.signatureFor(headers, body);
     const transport = endpoint.protocol === 'https:' ? https : http;
     const request = transport.request({
       method: 'POST',

@@ -210,7 +210,7 @@ export class ConsumerWorker {
 
   private recordSource(lease: HeldLease): RecordSource {
     const startPosition = startPositionOf(lease, this.options.initialPosition ?? 'TRIM_HORIZON');
-    if (this.consumerArn !== undefined) return new FanOutSource({ connection: this.options, consumerArn: this.consumerArn, shardId: lease.shardId, startPosition });
+    if (this.consumerArn !== undefined) return new FanOutSource({ api: this.api, consumerArn: this.consumerArn, shardId: lease.shardId, startPosition });
     return new PollingSource({
       api: this.api,
       streamName: this.options.streamName,

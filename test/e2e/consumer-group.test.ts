@@ -3,10 +3,12 @@
  * Three workers share six shards; one is killed with SIGKILL and its shards move to the others
  * with no record skipped; graceful shutdown checkpoints what was processed; checkpoints survive a
  * collector restart; children of a split are read only after their parent; KPL aggregates built by
- * aws-kinesis-agg arrive as their user records. All of it reading by GetRecords polling and by
- * enhanced fan-out (SubscribeToShard).
+ * aws-kinesis-agg arrive as their user records; a worker given no keys signs every call with the
+ * credentials of its environment. All of it reading by GetRecords polling and by enhanced fan-out
+ * (SubscribeToShard).
  */
 import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,18 +47,22 @@ async function stopCollectorProcess(): Promise<void> {
   expect(await collector.stop()).toBe(0);
 }
 
-async function startWorker(workerId: string, readMode: 'polling' | 'fan-out', dieAfter?: string): Promise<WorkerProcess> {
-  const worker = await startWorkerProcess({
-    endpoint: collector.endpoint,
-    applicationName: APP,
-    streamName: STREAM,
-    workerId,
-    outFile: outFile(workerId),
-    leaseDurationMs: LEASE_DURATION_MS,
-    pollIntervalMs: 200,
-    readMode,
-    ...(dieAfter !== undefined ? { dieAfter } : {}),
-  });
+async function startWorker(workerId: string, readMode: 'polling' | 'fan-out', extra: { dieAfter?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WorkerProcess> {
+  const { dieAfter, env } = extra;
+  const worker = await startWorkerProcess(
+    {
+      endpoint: collector.endpoint,
+      applicationName: APP,
+      streamName: STREAM,
+      workerId,
+      outFile: outFile(workerId),
+      leaseDurationMs: LEASE_DURATION_MS,
+      pollIntervalMs: 200,
+      readMode,
+      ...(dieAfter !== undefined ? { dieAfter } : {}),
+    },
+    env,
+  );
   workers.push(worker);
   return worker;
 }
@@ -197,12 +203,39 @@ describe.each(['polling', 'fan-out'] as const)('consumer library: a group of wor
     await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: [{ PartitionKey: aggregated.partitionKey, Data: aggregated.data }] }));
 
     // The first worker checkpoints each user record and dies right after user-9.
-    const first = await startWorker('first', readMode, 'user-9');
+    const first = await startWorker('first', readMode, { dieAfter: 'user-9' });
     await first.exited;
     const second = await startWorker('second', readMode);
     await waitForAll(userRecords.slice(10), ['second']);
     expect(processedData(['first'])).toEqual(new Set(userRecords.slice(0, 10)));
     expect([...processedData(['second'])]).toEqual(userRecords.slice(10));
     expect(second.child.exitCode).toBeNull();
+  });
+});
+
+describe.each(['polling', 'fan-out'] as const)('consumer library: a worker with credentials only in its environment, reading by %s', (readMode) => {
+  // The collector accepts this key alone, so any call the worker sends unsigned is refused
+  // (MissingAuthenticationTokenException) and its records never arrive.
+  const ambientKey = { accessKeyId: 'AKIDCONSUMERAMBIENT', secretAccessKey: 'consumer-ambient-secret' };
+
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    const config = join(dir.path, 'collector.json');
+    await writeFile(config, JSON.stringify({ accessKeys: [ambientKey] }));
+    collector = await startCollector(join(dir.path, 'data'), ['--config', config]);
+    client = kinesisClient(collector.endpoint, { credentials: ambientKey });
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.kill()));
+    client.destroy();
+    await collector.stop();
+    await dir.remove();
+  });
+
+  it('signs lease calls and reads alike with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY', async () => {
+    await createActiveStream(client, STREAM, 2);
+    const records = await putRecords('ambient', 40);
+    await startWorker('ambient', readMode, { env: { AWS_ACCESS_KEY_ID: ambientKey.accessKeyId, AWS_SECRET_ACCESS_KEY: ambientKey.secretAccessKey } });
+    await waitForAll(records, ['ambient']);
   });
 });

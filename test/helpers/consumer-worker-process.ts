@@ -47,9 +47,10 @@ export interface WorkerProcess {
 
 const workerEntry = join(projectRoot, 'dist', 'test', 'helpers', 'consumer-worker-main.js');
 
-export async function startWorkerProcess(config: WorkerProcessConfig): Promise<WorkerProcess> {
+/** `env` is added to this process's environment, e.g. the `AWS_*` credentials the worker finds there. */
+export async function startWorkerProcess(config: WorkerProcessConfig, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
   if (!existsSync(workerEntry)) throw new Error(`${workerEntry} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [workerEntry, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [workerEntry, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
