@@ -146,7 +146,8 @@ export function compressesBodies(compression: Compression, endpoint: URL): boole
 
 export type AwsCallResult = { ok: true; output: Record<string, unknown> } | { ok: false; failure: RetryOutcome | ErrorOutcome };
 
-interface HttpAnswer {
+/** A complete HTTP answer: its status, headers and whole body. */
+export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
@@ -324,7 +325,7 @@ export class AwsJsonClient {
       const req = this.transport.request({
         agent: this.agent,
         method: 'POST',
-        hostname: this.endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
+        hostname: requestHostname(this.endpoint),
         port: this.endpoint.port,
         path: this.endpoint.pathname,
         headers,
@@ -379,7 +380,7 @@ function answerProtocolOf(answer: HttpAnswer): WireProtocol {
  * `namespace#` prefix dropped) or the `x-amzn-ErrorType` header (`Code:uri`); AWS's XML answers to
  * unroutable requests name the code as the root element. Anything else is `HTTP_<status>`.
  */
-function readAwsError(answer: HttpAnswer): { code: string; message: string } {
+export function readAwsError(answer: HttpAnswer): { code: string; message: string } {
   let parsed: unknown;
   try {
     parsed = decodeAwsBody(answer.body, answerProtocolOf(answer));
@@ -392,6 +393,14 @@ function readAwsError(answer: HttpAnswer): { code: string; message: string } {
   const rawMessage = fields.message ?? fields.Message;
   const message = typeof rawMessage === 'string' && rawMessage !== '' ? rawMessage : `HTTP ${answer.status}`;
   return { code, message };
+}
+
+/**
+ * The host to connect to for `url`, as http.request's `hostname` wants it: an IPv6 literal
+ * without the brackets the URL keeps (`[::1]` → `::1`), which would otherwise be looked up as a name.
+ */
+export function requestHostname(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { readAwsError, requestHostname, type HttpAnswer } from '../aws-client.js';
 import { jsonContentType } from '../aws-wire.js';
 import { EventStreamDecoder, type EventMessage } from '../event-stream.js';
 import { ConsumerApiError, type ConsumerApi, type WireRecord } from './api-client.js';
@@ -38,7 +39,7 @@ class Subscription {
     const transport = endpoint.protocol === 'https:' ? https : http;
     const request = transport.request({
       method: 'POST',
-      hostname: endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
+      hostname: requestHostname(endpoint),
       port: endpoint.port,
       path: endpoint.pathname,
       headers: { ...headers, ...signature, 'content-length': String(body.length) },
@@ -49,7 +50,7 @@ class Subscription {
       if (response.statusCode !== 200) {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => this.push(errorAnswer(response.statusCode ?? 0, Buffer.concat(chunks))));
+        response.on('end', () => this.push(errorAnswer({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) })));
         return;
       }
       const decoder = new EventStreamDecoder();
@@ -108,18 +109,11 @@ class Subscription {
   }
 }
 
-function errorAnswer(status: number, body: Buffer): ConsumerApiError {
-  let code = `HTTP${status}`;
-  let message = body.toString('utf8').slice(0, 500);
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { __type?: string; message?: string };
-    code = parsed.__type?.split('#').pop() ?? code;
-    message = parsed.message ?? '';
-  } catch {
-    // not an AWS error body
-  }
+/** A refused subscription, coded as every other call's failure is (readAwsError); only which codes are worth retrying is the fan-out's own. */
+function errorAnswer(answer: HttpAnswer): ConsumerApiError {
+  const { code, message } = readAwsError(answer);
   // ResourceInUseException: the previous subscription is still live for a few seconds.
-  return new ConsumerApiError(code, message, status >= 500 || code === 'ResourceInUseException' || code === 'LimitExceededException', false);
+  return new ConsumerApiError(code, message, answer.status >= 500 || code === 'ResourceInUseException' || code === 'LimitExceededException', false);
 }
 
 export class FanOutSource implements RecordSource {
