@@ -73,19 +73,26 @@ const FIXED_VALUE_BYTES: Record<number, number> = { 0: 0, 1: 0, 2: 1, 3: 2, 4: 4
  * throws EventStreamFormatError (the stream cannot be resynchronised after that).
  */
 export class EventStreamDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  // Bytes not yet decoded, kept as the chunks they arrived in and joined only once a prelude or a
+  // whole message is there: joining on every chunk would copy a large message arriving in many
+  // small chunks once per chunk, quadratically.
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   push(chunk: Buffer): EventMessage[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
     const messages: EventMessage[] = [];
-    while (this.buffered.length >= PRELUDE_BYTES) {
-      const total = this.buffered.readUInt32BE(0);
-      const headersLength = this.buffered.readUInt32BE(4);
-      if (crc32(this.buffered.subarray(0, 8)) !== this.buffered.readUInt32BE(8)) throw new EventStreamFormatError('prelude checksum mismatch');
+    while (this.pendingBytes >= PRELUDE_BYTES) {
+      const prelude = this.leading(PRELUDE_BYTES);
+      const total = prelude.readUInt32BE(0);
+      const headersLength = prelude.readUInt32BE(4);
+      if (crc32(prelude.subarray(0, 8)) !== prelude.readUInt32BE(8)) throw new EventStreamFormatError('prelude checksum mismatch');
       if (total > MAX_MESSAGE_BYTES || total < PRELUDE_BYTES + headersLength + CRC_BYTES) throw new EventStreamFormatError(`bad message length ${total}`);
-      if (this.buffered.length < total) break;
-      const message = this.buffered.subarray(0, total);
-      this.buffered = this.buffered.subarray(total);
+      if (this.pendingBytes < total) break;
+      const message = this.take(total);
       if (crc32(message.subarray(0, total - CRC_BYTES)) !== message.readUInt32BE(total - CRC_BYTES)) throw new EventStreamFormatError('message checksum mismatch');
       messages.push({
         headers: decodeHeaders(message.subarray(PRELUDE_BYTES, PRELUDE_BYTES + headersLength)),
@@ -93,6 +100,25 @@ export class EventStreamDecoder {
       });
     }
     return messages;
+  }
+
+  /** The first `length` pending bytes (there are that many), the leading chunks joined into one if they must be. */
+  private leading(length: number): Buffer {
+    let joined = 0;
+    let count = 0;
+    while (joined < length) joined += this.pending[count++]!.length;
+    if (count > 1) this.pending.splice(0, count, Buffer.concat(this.pending.slice(0, count), joined));
+    return this.pending[0]!.subarray(0, length);
+  }
+
+  /** Removes and returns the first `length` pending bytes (there are that many). */
+  private take(length: number): Buffer {
+    const taken = this.leading(length);
+    const rest = this.pending[0]!.subarray(length);
+    if (rest.length > 0) this.pending[0] = rest;
+    else this.pending.shift();
+    this.pendingBytes -= length;
+    return taken;
   }
 }
 
